@@ -1,0 +1,145 @@
+"""Decode the text files labs actually produce: BOMs, UTF-16, Windows line endings.
+
+Instrument software and Excel write tables in many encodings. Everything that can be read
+unambiguously is accepted and noted (the notes end up in the rule's log), so a user learns
+what was assumed without having to re-save the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from fibroskin.errors import InputError, InputErrors
+
+
+@dataclass
+class DecodedText:
+    """The text of a file plus what had to be assumed to read it."""
+
+    path: Path
+    text: str
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+
+def read_text(path: str | Path) -> DecodedText:
+    """Read a (possibly gzipped) text file, detecting BOMs, UTF-16 and line endings.
+
+    Parameters
+    ----------
+    path
+        File to read; a ``.gz`` suffix or gzip magic bytes mean gzip.
+
+    Returns
+    -------
+    DecodedText
+        Text with ``\\n`` line endings, the encoding used and notes on what was assumed.
+
+    Raises
+    ------
+    InputErrors
+        When the file does not exist, is empty, or is not text in a known encoding.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputErrors([InputError("file does not exist", file=path, expected="an existing file")])
+    raw = path.read_bytes()
+    notes: list[str] = []
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+        notes.append(f"{path}: read as gzip-compressed")
+    if not raw.strip():
+        raise InputErrors([InputError("file is empty", file=path, expected="a header line and data rows")])
+
+    if raw[:3] == b"\xef\xbb\xbf":
+        encoding, raw = "utf-8", raw[3:]
+        notes.append(f"{path}: UTF-8 byte-order mark removed")
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+        notes.append(f"{path}: read as UTF-16 (as exported by some instrument software)")
+    elif len(raw) > 3 and raw[1:2] == b"\x00" and raw[3:4] == b"\x00":
+        encoding = "utf-16-le"
+        notes.append(f"{path}: read as UTF-16 little-endian without byte-order mark")
+    else:
+        encoding = "utf-8"
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        # Excel on Windows still writes cp1252 ("Latin-1"); it decodes any byte string.
+        text = raw.decode("cp1252")
+        encoding = "cp1252"
+        notes.append(f"{path}: not valid UTF-8, read as Windows-1252 (Latin-1)")
+    if "\r\n" in text or "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        notes.append(f"{path}: Windows line endings converted")
+    if "\x00" in text:
+        raise InputErrors(
+            [InputError("file is binary, not a text table", file=path, expected="a TSV or CSV text file")]
+        )
+    return DecodedText(path=path, text=text, encoding=encoding, notes=notes)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Pick the delimiter of a table from its header line: tab, comma or semicolon.
+
+    A header has no quoted numbers, so the most frequent candidate is reliable; tab wins
+    ties because it is the documented format.
+    """
+    counts = {delimiter: header_line.count(delimiter) for delimiter in ("\t", ",", ";")}
+    best = max(counts, key=lambda d: (counts[d], d == "\t"))
+    return best if counts[best] > 0 else "\t"
+
+
+def read_table_text(decoded: DecodedText, first_line: int = 1) -> tuple[pd.DataFrame, str]:
+    """Parse a delimited table (all values as strings) from decoded text.
+
+    Parameters
+    ----------
+    decoded
+        Output of :func:`read_text`.
+    first_line
+        1-based line number of the header within the file, so that callers can keep
+        reporting line numbers as the user sees them.
+
+    Returns
+    -------
+    table, delimiter
+        Values as stripped strings ("" for empty cells); entirely empty trailing rows and
+        unnamed empty columns removed (noted). Column ``__line__`` holds the line number
+        of each row in the original file.
+    """
+    lines = decoded.lines[first_line - 1 :]
+    delimiter = sniff_delimiter(lines[0])
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    rows = list(reader)
+    header = [name.strip() for name in rows[0]]
+    body: list[list[str]] = []
+    line_numbers: list[int] = []
+    for offset, row in enumerate(rows[1:], start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        cells = cells + [""] * (len(header) - len(cells))
+        body.append(cells[: max(len(header), len(cells))])
+        line_numbers.append(first_line + offset)
+    width = max([len(header)] + [len(row) for row in body])
+    header = header + [""] * (width - len(header))
+    body = [row + [""] * (width - len(row)) for row in body]
+    table = pd.DataFrame(body, columns=range(width), dtype=object)
+    keep = [i for i, name in enumerate(header) if name or (len(table) and (table[i] != "").any())]
+    if len(keep) < width:
+        decoded.notes.append(f"{decoded.path}: {width - len(keep)} empty trailing column(s) ignored")
+    table = table[keep]
+    table.columns = [header[i] if header[i] else f"column_{i + 1}" for i in keep]
+    table["__line__"] = line_numbers
+    return table.reset_index(drop=True), delimiter
