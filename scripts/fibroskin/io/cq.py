@@ -259,3 +259,21 @@ def read_cq_tables(paths: list[str | Path]) -> tuple[pd.DataFrame, list[str]]:
     if problems:
         raise InputErrors(problems)
     return pd.concat(frames, ignore_index=True), notes
+
+
+def wells_from_frame(frame: pd.DataFrame, file: str = "<memory>") -> pd.DataFrame:
+    """Complete a frame holding at least sample, target, cq (float) into a tidy well table.
+
+    For programmatic use and tests: missing optional columns get their neutral values.
+    """
+    wells = frame.copy()
+    defaults = {"file": file, "plate": "plate1", "well": "", "task": "unknown", "quantity": np.nan}
+    for column, value in defaults.items():
+        if column not in wells:
+            wells[column] = value
+    if "line" not in wells:
+        wells["line"] = np.arange(2, len(wells) + 2)
+    wells["cq"] = pd.to_numeric(wells["cq"], errors="coerce").astype(float)
+    if "cq_raw" not in wells:
+        wells["cq_raw"] = wells["cq"].map(lambda value: "" if np.isnan(value) else repr(float(value)))
+    return wells[WELL_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,163 @@
+"""The validated configuration as plain dataclasses, and the sample sheet reader.
+
+Snakemake validates the config against ``workflow/schemas/config.schema.yaml`` (which also
+fills defaults); :func:`load_design` turns the validated dict into a :class:`Design` that the
+rest of the package uses. Relative paths resolve against the working directory, as every
+Snakemake user expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fibroskin.errors import ErrorCollector, InputErrors
+from fibroskin.io.text import read_table_text, read_text
+from fibroskin.markers import SymbolIndex, default_markers
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A comparison of two levels of one sample-sheet column (target vs reference)."""
+
+    name: str
+    column: str
+    reference: str
+    target: str
+
+
+@dataclass(frozen=True)
+class QpcrSettings:
+    """The ``qpcr:`` section of the config."""
+
+    cq_tables: tuple[Path, ...]
+    reference_genes: tuple[str, ...]
+    test: str = "welch"
+    max_cq: float = 35.0
+    replicate_max_spread: float = 0.5
+    drop_replicate_outliers: bool = False
+    missing_reference: str = "exclude"
+
+
+@dataclass(frozen=True)
+class RnaseqSettings:
+    """The ``rnaseq:`` section of the config."""
+
+    counts: Path
+    annotation: Path | None = None
+    design: str = "~condition"
+    min_count: int = 10
+    alpha: float = 0.05
+    shrink: bool = True
+    engine: str = "fast"
+
+
+@dataclass
+class Design:
+    """Everything a run needs to know: samples, contrasts, markers and branch settings."""
+
+    samples: pd.DataFrame
+    sample_sheet: Path
+    contrasts: list[Contrast]
+    markers: list[str]
+    qpcr: QpcrSettings | None = None
+    rnaseq: RnaseqSettings | None = None
+    figure_formats: tuple[str, ...] = ("svg", "png", "pdf")
+    notes: list[str] = field(default_factory=list)
+
+    def contrast(self, name: str) -> Contrast:
+        for contrast in self.contrasts:
+            if contrast.name == name:
+                return contrast
+        raise KeyError(name)
+
+
+def as_path_list(value: str | list[str]) -> tuple[Path, ...]:
+    """One path or a list of paths, as configured, to a tuple of paths."""
+    if isinstance(value, (str, Path)):
+        return (Path(value),)
+    return tuple(Path(item) for item in value)
+
+
+def read_sample_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
+    """Read the sample sheet (TSV; CSV and semicolons detected) as strings.
+
+    Returns
+    -------
+    samples, notes
+        One row per sample with the sheet's columns as stripped strings, plus ``__line__``
+        (line number in the file). The index is the default range index.
+    """
+    decoded = read_text(path)
+    table, _ = read_table_text(decoded)
+    return table, decoded.notes
+
+
+def load_design(config: dict[str, Any]) -> Design:
+    """Build the :class:`Design` from a schema-validated config dict.
+
+    Only reads the sample sheet; the cross-checks with data tables live in
+    :mod:`fibroskin.validate`.
+
+    Raises
+    ------
+    InputErrors
+        When the sample sheet cannot be read or lacks the ``sample`` column.
+    """
+    sheet_path = Path(config["samples"])
+    samples, notes = read_sample_sheet(sheet_path)
+    if "sample" not in samples.columns:
+        errors = ErrorCollector()
+        errors.add(
+            "the sample sheet has no 'sample' column",
+            file=sheet_path,
+            row=1,
+            column="sample",
+            value=", ".join(c for c in samples.columns if c != "__line__"),
+            expected="a header with a 'sample' column (tab-separated)",
+        )
+        raise InputErrors(errors.errors)
+    contrasts = [
+        Contrast(name=name, column=spec["column"], reference=str(spec["reference"]), target=str(spec["target"]))
+        for name, spec in config["contrasts"].items()
+    ]
+    index = SymbolIndex.build()
+    markers = [index.symbol(name) for name in (config.get("markers") or default_markers())]
+    qpcr = None
+    if config.get("qpcr"):
+        section = config["qpcr"]
+        qpcr = QpcrSettings(
+            cq_tables=as_path_list(section["cq_tables"]),
+            reference_genes=tuple(section["reference_genes"]),
+            test=section.get("test", "welch"),
+            max_cq=float(section.get("max_cq", 35.0)),
+            replicate_max_spread=float(section.get("replicate_max_spread", 0.5)),
+            drop_replicate_outliers=bool(section.get("drop_replicate_outliers", False)),
+            missing_reference=section.get("missing_reference", "exclude"),
+        )
+    rnaseq = None
+    if config.get("rnaseq"):
+        section = config["rnaseq"]
+        rnaseq = RnaseqSettings(
+            counts=Path(section["counts"]),
+            annotation=Path(section["annotation"]) if section.get("annotation") else None,
+            design=section.get("design", "~condition"),
+            min_count=int(section.get("min_count", 10)),
+            alpha=float(section.get("alpha", 0.05)),
+            shrink=bool(section.get("shrink", True)),
+            engine=section.get("engine", "fast"),
+        )
+    formats = tuple((config.get("figures") or {}).get("format", ["svg", "png", "pdf"]))
+    return Design(
+        samples=samples,
+        sample_sheet=sheet_path,
+        contrasts=contrasts,
+        markers=list(dict.fromkeys(markers)),
+        qpcr=qpcr,
+        rnaseq=rnaseq,
+        figure_formats=formats,
+        notes=notes,
+    )

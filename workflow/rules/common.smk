@@ -1,0 +1,67 @@
+import sys
+
+from snakemake.utils import validate
+
+from fibroskin.errors import InputErrors
+from fibroskin.validate import validate_run
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+try:
+    DESIGN = validate_run(config)
+except InputErrors as problems:
+    # Refuse before any job starts, with every problem at once and no traceback.
+    sys.stderr.write(f"{problems}\n")
+    sys.exit(1)
+
+validate(DESIGN.samples.drop(columns="__line__"), schema="../schemas/samples.schema.yaml")
+
+for note in DESIGN.notes:
+    logger.info(f"fibroskin: {note}")
+
+CONTRASTS = [contrast.name for contrast in DESIGN.contrasts]
+FIGURE_FORMATS = list(DESIGN.figure_formats)
+
+
+wildcard_constraints:
+    contrast="|".join(CONTRASTS),
+
+
+def cq_tables():
+    return [str(path) for path in DESIGN.qpcr.cq_tables]
+
+
+def contrast_spec(wildcards):
+    contrast = DESIGN.contrast(wildcards.contrast)
+    return {
+        "name": contrast.name,
+        "column": contrast.column,
+        "reference": contrast.reference,
+        "target": contrast.target,
+    }
+
+
+def figure_outputs(stem, caption, category):
+    """One path per configured format; the preferred one is flagged for the report."""
+    shown = "svg" if "svg" in FIGURE_FORMATS else FIGURE_FORMATS[0]
+    paths = [f"{stem}.{ext}" for ext in FIGURE_FORMATS]
+    flagged = report(f"{stem}.{shown}", caption=caption, category=category)
+    return [flagged if path == f"{stem}.{shown}" else path for path in paths]
+
+
+def all_outputs():
+    outputs = []
+    if DESIGN.qpcr is not None:
+        outputs += ["results/qpcr/delta_cq.tsv", "results/qpcr/qc.tsv"]
+        outputs += expand(
+            "results/{contrast}/qpcr/{table}.tsv",
+            contrast=CONTRASTS,
+            table=["marker_stats", "relative_expression"],
+        )
+        outputs += expand(
+            "results/{contrast}/figures/qpcr_markers.{ext}",
+            contrast=CONTRASTS,
+            ext=FIGURE_FORMATS,
+        )
+    return outputs
