@@ -5,7 +5,6 @@ from snakemake.utils import validate
 from fibroskin.errors import InputErrors
 from fibroskin.validate import validate_run
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 try:
@@ -15,7 +14,9 @@ except InputErrors as problems:
     sys.stderr.write(f"{problems}\n")
     sys.exit(1)
 
-validate(DESIGN.samples.drop(columns="__line__"), schema="../schemas/samples.schema.yaml")
+validate(
+    DESIGN.samples.drop(columns="__line__"), schema="../schemas/samples.schema.yaml"
+)
 
 for note in DESIGN.notes:
     logger.info(f"fibroskin: {note}")

@@ -9,12 +9,12 @@ rule qpcr_delta_cq:
         "logs/qpcr/delta_cq.log",
     benchmark:
         "benchmarks/qpcr/delta_cq.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fibroskin.yaml"
     script:
         "../../scripts/qpcr_delta_cq.py"
 
@@ -26,18 +26,18 @@ rule qpcr_contrast:
     output:
         marker_stats="results/{contrast}/qpcr/marker_stats.tsv",
         relative_expression="results/{contrast}/qpcr/relative_expression.tsv",
-    params:
-        contrast=contrast_spec,
     log:
         "logs/{contrast}/qpcr_contrast.log",
     benchmark:
         "benchmarks/{contrast}/qpcr_contrast.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fibroskin.yaml"
+    params:
+        contrast=contrast_spec,
     script:
         "../../scripts/qpcr_contrast.py"
 
@@ -52,17 +52,17 @@ rule qpcr_marker_figure:
             caption="../report/qpcr_markers.rst",
             category="qPCR",
         ),
-    params:
-        contrast=contrast_spec,
     log:
         "logs/{contrast}/qpcr_marker_figure.log",
     benchmark:
         "benchmarks/{contrast}/qpcr_marker_figure.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/fibroskin.yaml"
+    params:
+        contrast=contrast_spec,
     script:
         "../../scripts/qpcr_marker_figure.py"
