@@ -85,6 +85,14 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
                 )
         if paired:
             check_pairs(design, contrast, errors)
+        used = {contrast.reference, contrast.target}
+        for level in sorted(set(present) - used):
+            suggestion = closest(level, sorted(used))
+            if suggestion:
+                design.notes.append(
+                    f"WARNING: {sheet}: level '{level}' of column '{contrast.column}' is used by no "
+                    f"contrast{suggestion}; its samples are left out of contrast '{contrast.name}'"
+                )
 
 
 def check_pairs(design: Design, contrast, errors: ErrorCollector, pair_column: str = "patient") -> None:
