@@ -34,7 +34,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "sample": ("sample", "sample name", "sample_name", "samplename", "sample id", "sample_id"),
     "target": ("target", "target name", "target_name", "gene", "detector", "assay"),
     "cq": ("cq", "ct", "c(t)", "cp", "crt", "cq mean"),
-    "well": ("well", "well position", "well_position", "pos"),
+    # QuantStudio's "Well" is a number; its "Well Position" (A1) is the well we want.
+    "well": ("well position", "well_position", "well", "pos"),
     "plate": ("plate", "plate id", "plate_id", "run"),
     "task": ("task", "content", "role"),
     "quantity": ("quantity", "starting quantity (sq)", "sq", "qty"),
@@ -64,12 +65,13 @@ _COMMA_DECIMAL = re.compile(r"^-?\d+,\d+$")
 
 def canonical_columns(columns: list[str]) -> dict[str, str]:
     """Map the file's column names to tidy names via :data:`COLUMN_ALIASES`."""
+    by_key = {name.strip().lower(): name for name in reversed(columns)}
     mapping: dict[str, str] = {}
-    for name in columns:
-        key = name.strip().lower()
-        for tidy, aliases in COLUMN_ALIASES.items():
-            if key in aliases and tidy not in mapping.values():
-                mapping[name] = tidy
+    for tidy, aliases in COLUMN_ALIASES.items():
+        # Aliases are in order of preference: the first one present wins.
+        for alias in aliases:
+            if alias in by_key and by_key[alias] not in mapping:
+                mapping[by_key[alias]] = tidy
                 break
     return mapping
 
@@ -143,6 +145,26 @@ def parse_cq_values(
     return values, notes
 
 
+def parse_quantities(raw: pd.Series, lines: pd.Series, file: str | Path, errors: ErrorCollector) -> np.ndarray:
+    """Standard input amounts: ``1000``, ``1,000.5`` (thousands separator) or ``0,02`` (decimal comma)."""
+    text = raw.astype(str).str.strip()
+    thousands = text.str.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?")
+    text = text.where(~thousands, text.str.replace(",", "", regex=False))
+    text = text.where(thousands, text.str.replace(",", ".", regex=False))
+    empty = text.str.lower().isin({"", "na", "nan", "n/a", "-"})
+    values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
+    for index in np.flatnonzero(np.isnan(values) & ~empty.to_numpy()):
+        errors.add(
+            "quantity is not a number",
+            file=file,
+            row=int(lines.iloc[index]),
+            column="quantity",
+            value=raw.iloc[index],
+            expected="the input amount of a standard, e.g. 1000 or 0.02, or empty",
+        )
+    return values
+
+
 def table_to_wells(
     table: pd.DataFrame, file: str | Path, default_plate: str, errors: ErrorCollector
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -178,8 +200,7 @@ def table_to_wells(
     else:
         wells["task"] = "unknown"
     if "quantity" in table:
-        quantity_text = table["quantity"].str.replace(",", ".", regex=False)
-        wells["quantity"] = pd.to_numeric(quantity_text.replace("", np.nan), errors="coerce")
+        wells["quantity"] = parse_quantities(table["quantity"], lines, file, errors)
     else:
         wells["quantity"] = np.nan
     for column in ("sample", "target"):

@@ -34,7 +34,6 @@ RDML ``pos``/``opt``) are neither samples nor standards and are dropped with a n
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
