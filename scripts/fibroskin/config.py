@@ -40,6 +40,11 @@ class QpcrSettings:
     replicate_max_spread: float = 0.5
     drop_replicate_outliers: bool = False
     missing_reference: str = "exclude"
+    format: str = "auto"
+    plate_map: Path | None = None
+    efficiency: dict[str, float] | None = None
+    calibrate_plates: bool = True
+    ntc_margin: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class Design:
     rnaseq: RnaseqSettings | None = None
     figure_formats: tuple[str, ...] = ("svg", "png", "pdf")
     notes: list[str] = field(default_factory=list)
+    #: What validation learnt about the data that decides which outputs exist.
+    facts: dict[str, object] = field(default_factory=dict)
 
     def contrast(self, name: str) -> Contrast:
         for contrast in self.contrasts:
@@ -137,6 +144,11 @@ def load_design(config: dict[str, Any]) -> Design:
             replicate_max_spread=float(section.get("replicate_max_spread", 0.5)),
             drop_replicate_outliers=bool(section.get("drop_replicate_outliers", False)),
             missing_reference=section.get("missing_reference", "exclude"),
+            format=section.get("format", "auto"),
+            plate_map=Path(section["plate_map"]) if section.get("plate_map") else None,
+            efficiency={str(k): float(v) for k, v in section["efficiency"].items()} if section.get("efficiency") else None,
+            calibrate_plates=bool(section.get("calibrate_plates", True)),
+            ntc_margin=float(section.get("ntc_margin", 5.0)),
         )
     rnaseq = None
     if config.get("rnaseq"):

@@ -21,7 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fibroskin.config import Contrast, QpcrSettings
+from collections.abc import Mapping
+
+from fibroskin.config import Contrast
 from fibroskin.stats import (
     PAIRED_TESTS,
     benjamini_hochberg,
@@ -153,29 +155,55 @@ def summarise_replicates(qc: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def reference_cq(summary: pd.DataFrame, reference_genes: list[str] | tuple[str, ...]) -> pd.Series:
-    """Mean Cq of the reference genes per sample (log2 geometric mean of quantities).
+def amplification_weights(targets: pd.Series, amplification: Mapping[str, float] | None) -> pd.Series:
+    """log2 of each target's amplification factor (1 for perfect doubling, the default)."""
+    if not amplification:
+        return pd.Series(1.0, index=targets.index)
+    return targets.map(lambda target: float(np.log2(amplification.get(target, 2.0))))
 
-    A sample lacking a detected Cq for any reference gene gets NaN: averaging only the
-    remaining references would normalise it to a different baseline than the others.
+
+def reference_cq(
+    summary: pd.DataFrame,
+    reference_genes: list[str] | tuple[str, ...],
+    amplification: Mapping[str, float] | None = None,
+) -> pd.Series:
+    """Mean (efficiency-weighted) Cq of the reference genes per sample.
+
+    With perfect doubling this is the mean Cq of the references, the log2 of the geometric
+    mean of their quantities. With amplification factors E (Pfaffl), each reference's Cq is
+    weighted by log2(E), so the result is again minus the log2 geometric mean of the
+    reference quantities E^-Cq. A sample lacking a detected Cq for any reference gene gets
+    NaN: averaging only the remaining references would normalise it to a different baseline
+    than the others.
     """
     references = summary[summary["target"].isin(reference_genes)]
-    table = references.pivot(index="sample", columns="target", values="mean_cq")
+    weighted = references["mean_cq"] * amplification_weights(references["target"], amplification)
+    table = references.assign(weighted_cq=weighted).pivot(index="sample", columns="target", values="weighted_cq")
     table = table.reindex(index=sorted(summary["sample"].unique()), columns=list(reference_genes))
     return table.mean(axis=1, skipna=False).rename("reference_cq")
 
 
-def delta_cq(summary: pd.DataFrame, reference_genes: list[str] | tuple[str, ...]) -> pd.DataFrame:
+def delta_cq(
+    summary: pd.DataFrame,
+    reference_genes: list[str] | tuple[str, ...],
+    amplification: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Add ``reference_cq`` and ``dcq = mean_cq - reference_cq`` to the replicate summary.
+
+    With amplification factors (Pfaffl 2001), ``dcq = log2(E_target) * mean_cq -
+    reference_cq``, i.e. minus the log2 ratio of the target's quantity to the geometric
+    mean of the reference quantities; with E = 2 for every gene this is the textbook dCq,
+    so every later step (ddCq, fold change, tests) is the same for both methods.
 
     Returns
     -------
     pandas.DataFrame
         :data:`DELTA_CQ_COLUMNS`, sorted by sample then target.
     """
-    references = reference_cq(summary, reference_genes)
+    references = reference_cq(summary, reference_genes, amplification)
     table = summary.merge(references, left_on="sample", right_index=True, how="left")
-    table["dcq"] = table["mean_cq"] - table["reference_cq"]
+    weights = amplification_weights(table["target"], amplification)
+    table["dcq"] = table["mean_cq"] * weights - table["reference_cq"]
     return table[DELTA_CQ_COLUMNS].sort_values(["sample", "target"]).reset_index(drop=True)
 
 
@@ -335,34 +363,20 @@ def analyse_wells(
     max_cq: float = 35.0,
     replicate_max_spread: float = 0.5,
     drop_replicate_outliers: bool = False,
+    amplification: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wells to (qc, delta_cq): :func:`flag_wells`, :func:`summarise_replicates`, :func:`delta_cq`."""
     qc = flag_wells(wells, max_cq, replicate_max_spread, drop_replicate_outliers)
-    return qc, delta_cq(summarise_replicates(qc), reference_genes)
+    return qc, delta_cq(summarise_replicates(qc), reference_genes, amplification)
 
 
-def delta_cq_from_files(settings: QpcrSettings) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Read the configured Cq tables and compute (qc, delta_cq, notes) for a run.
-
-    Notes name what was assumed while reading and every sample left without a reference
-    Cq (excluded from all tests).
-    """
-    from fibroskin.io.cq import read_cq_tables
-
-    wells, notes = read_cq_tables(list(settings.cq_tables))
-    qc, delta = analyse_wells(
-        wells,
-        settings.reference_genes,
-        settings.max_cq,
-        settings.replicate_max_spread,
-        settings.drop_replicate_outliers,
-    )
-    for sample in samples_without_reference(delta):
-        notes.append(
-            f"WARNING: sample '{sample}' is excluded from every test: a reference gene "
-            f"({', '.join(settings.reference_genes)}) was not detected in it"
-        )
-    undetected = delta[delta["mean_cq"].isna()]
-    for row in undetected.itertuples():
+def missing_value_notes(delta: pd.DataFrame, reference_genes: list[str] | tuple[str, ...]) -> list[str]:
+    """Log lines for samples without a reference and (sample, target) pairs without a Cq."""
+    notes = [
+        f"WARNING: sample '{sample}' is excluded from every test: a reference gene "
+        f"({', '.join(reference_genes)}) was not detected in it"
+        for sample in samples_without_reference(delta)
+    ]
+    for row in delta[delta["mean_cq"].isna()].itertuples():
         notes.append(f"sample '{row.sample}', target '{row.target}': no replicate detected; no dCq")
-    return qc, delta, notes
+    return notes

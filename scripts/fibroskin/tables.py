@@ -22,6 +22,19 @@ def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.10g"
     os.replace(temporary, path)
 
 
+#: Identifier columns, always read as text: sample "001" must not become the number 1.
+TEXT_COLUMNS = (
+    "sample", "target", "gene", "symbol", "group", "plate", "well", "task", "file", "cq_raw",
+    "test", "flag", "assay", "patient", "batch", "condition", "item", "note", "verdict",
+)
+
+
 def read_tsv(path: str | Path) -> pd.DataFrame:
-    """Read a table written by :func:`write_tsv` (``NA`` = missing)."""
-    return pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False)
+    """Read a table written by :func:`write_tsv` (``NA`` = missing; identifiers as text)."""
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    dtypes = {column: str for column in header if column in TEXT_COLUMNS}
+    table = pd.read_csv(path, sep="\t", na_values=["NA"], keep_default_na=False, dtype=dtypes)
+    for column in dtypes:
+        # An identifier is never missing; "NA" there is a name (e.g. an empty cq_raw stays "").
+        table[column] = table[column].fillna("NA") if column != "cq_raw" else table[column].fillna("")
+    return table

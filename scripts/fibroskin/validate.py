@@ -16,7 +16,7 @@ import pandas as pd
 
 from fibroskin.config import Design, load_design
 from fibroskin.errors import ErrorCollector, InputErrors
-from fibroskin.io.cq import read_cq_tables
+from fibroskin.io.instruments import read_qpcr_files
 from fibroskin.stats import PAIRED_TESTS
 
 
@@ -160,10 +160,11 @@ def check_qpcr(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the Cq tables and cross-check them with the sheet and the reference genes."""
     settings = design.qpcr
     try:
-        wells, notes = read_cq_tables(list(settings.cq_tables))
+        wells, notes = read_qpcr_files(list(settings.cq_tables), format=settings.format, plate_map=settings.plate_map)
     except InputErrors as problems:
         errors.extend(problems.errors)
         return []
+    design.facts["qpcr_has_standards"] = bool(((wells["task"] == "standard") & (wells["quantity"] > 0)).any())
     biological = wells[wells["task"] == "unknown"]
     first_rows = biological.drop_duplicates("sample")[["sample", "file", "line"]]
     check_samples_match(first_rows, design, errors, "Cq values")
@@ -217,10 +218,21 @@ def validate_run(config: dict[str, Any]) -> Design:
         All problems found, together.
     """
     errors = ErrorCollector()
-    for key in ("samples",):
-        path = Path(config[key])
-        if not path.exists():
-            errors.add("file does not exist", file=path, column=key, value=str(path), expected="an existing file")
+    paths = [("samples", config["samples"])]
+    qpcr_section = config.get("qpcr") or {}
+    tables = qpcr_section.get("cq_tables", [])
+    paths += [("qpcr.cq_tables", table) for table in ([tables] if isinstance(tables, str) else tables)]
+    if qpcr_section.get("plate_map"):
+        paths.append(("qpcr.plate_map", qpcr_section["plate_map"]))
+    for key, value in paths:
+        if not Path(value).exists():
+            errors.add(
+                f"file does not exist (working directory: {Path.cwd()})",
+                file=value,
+                column=key,
+                value=str(value),
+                expected="an existing file; relative paths resolve against the working directory",
+            )
     errors.raise_if_any()
     design = load_design(config)
     paired = bool(design.qpcr and design.qpcr.test in PAIRED_TESTS)

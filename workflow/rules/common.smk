@@ -1,3 +1,5 @@
+import math
+import os
 import sys
 
 from snakemake.utils import validate
@@ -33,6 +35,25 @@ def cq_tables():
     return [str(path) for path in DESIGN.qpcr.cq_tables]
 
 
+def plate_map():
+    return [str(DESIGN.qpcr.plate_map)] if DESIGN.qpcr.plate_map else []
+
+
+def mem_mb_for(input, per_input_mb, base_mb=500):
+    """Memory request growing with the input: base plus a multiple of the input's size."""
+    size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6
+    return int(base_mb + math.ceil(per_input_mb * size_mb))
+
+
+def caption_rows(path):
+    """Key numbers of a finished table for report captions (empty before the run)."""
+    if not os.path.exists(path):
+        return []
+    from fibroskin.tables import read_tsv
+
+    return read_tsv(path).to_dict("records")
+
+
 def contrast_spec(wildcards):
     contrast = DESIGN.contrast(wildcards.contrast)
     return {
@@ -54,7 +75,28 @@ def figure_outputs(stem, caption, category):
 def all_outputs():
     outputs = []
     if DESIGN.qpcr is not None:
-        outputs += ["results/qpcr/delta_cq.tsv", "results/qpcr/qc.tsv"]
+        outputs += expand(
+            "results/qpcr/{table}.tsv",
+            table=[
+                "wells",
+                "plate_offsets",
+                "efficiency",
+                "delta_cq",
+                "qc",
+                "reference_stability",
+                "pairwise_variation",
+                "ntc",
+                "miqe",
+            ],
+        )
+        if len(DESIGN.qpcr.reference_genes) >= 2:
+            outputs += expand(
+                "results/figures/qpcr_reference_stability.{ext}", ext=FIGURE_FORMATS
+            )
+        if DESIGN.facts.get("qpcr_has_standards"):
+            outputs += expand(
+                "results/figures/qpcr_standard_curves.{ext}", ext=FIGURE_FORMATS
+            )
         outputs += expand(
             "results/{contrast}/qpcr/{table}.tsv",
             contrast=CONTRASTS,

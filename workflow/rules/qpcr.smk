@@ -1,7 +1,52 @@
-rule qpcr_delta_cq:
+rule qpcr_wells:
     input:
         tables=cq_tables(),
-        samples=config["samples"],
+        plate_map=plate_map(),
+    output:
+        wells="results/qpcr/wells.tsv",
+        plate_offsets="results/qpcr/plate_offsets.tsv",
+    log:
+        "logs/qpcr/wells.log",
+    benchmark:
+        "benchmarks/qpcr/wells.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=8),
+        runtime=10,
+    script:
+        "../../scripts/qpcr_wells.py"
+
+
+rule qpcr_efficiency:
+    input:
+        wells="results/qpcr/wells.tsv",
+    output:
+        efficiency=report(
+            "results/qpcr/efficiency.tsv",
+            caption="../report/qpcr_efficiency.rst",
+            category="QC",
+            labels={"table": "qPCR efficiency"},
+        ),
+    log:
+        "logs/qpcr/efficiency.log",
+    benchmark:
+        "benchmarks/qpcr/efficiency.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
+        runtime=10,
+    script:
+        "../../scripts/qpcr_efficiency.py"
+
+
+rule qpcr_delta_cq:
+    input:
+        wells="results/qpcr/wells.tsv",
+        efficiency="results/qpcr/efficiency.tsv",
     output:
         delta_cq="results/qpcr/delta_cq.tsv",
         qc="results/qpcr/qc.tsv",
@@ -13,7 +58,7 @@ rule qpcr_delta_cq:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=8),
         runtime=10,
     script:
         "../../scripts/qpcr_delta_cq.py"
@@ -22,7 +67,6 @@ rule qpcr_delta_cq:
 rule qpcr_contrast:
     input:
         delta_cq="results/qpcr/delta_cq.tsv",
-        samples=config["samples"],
     output:
         marker_stats="results/{contrast}/qpcr/marker_stats.tsv",
         relative_expression="results/{contrast}/qpcr/relative_expression.tsv",
@@ -34,7 +78,7 @@ rule qpcr_contrast:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
         runtime=10,
     params:
         contrast=contrast_spec,
@@ -64,5 +108,103 @@ rule qpcr_marker_figure:
         runtime=10,
     params:
         contrast=contrast_spec,
+        numbers=lambda wildcards, input: caption_rows(input.marker_stats),
     script:
         "../../scripts/qpcr_marker_figure.py"
+
+
+rule qpcr_reference_stability:
+    input:
+        wells="results/qpcr/wells.tsv",
+        efficiency="results/qpcr/efficiency.tsv",
+    output:
+        stability="results/qpcr/reference_stability.tsv",
+        pairwise_variation="results/qpcr/pairwise_variation.tsv",
+    log:
+        "logs/qpcr/reference_stability.log",
+    benchmark:
+        "benchmarks/qpcr/reference_stability.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
+        runtime=10,
+    params:
+        group_column=DESIGN.contrasts[0].column,
+    script:
+        "../../scripts/qpcr_reference_stability.py"
+
+
+rule qpcr_reference_stability_figure:
+    input:
+        wells="results/qpcr/wells.tsv",
+        efficiency="results/qpcr/efficiency.tsv",
+    output:
+        figures=figure_outputs(
+            "results/figures/qpcr_reference_stability",
+            caption="../report/qpcr_reference_stability.rst",
+            category="QC",
+        ),
+    log:
+        "logs/qpcr/reference_stability_figure.log",
+    benchmark:
+        "benchmarks/qpcr/reference_stability_figure.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/qpcr_reference_stability_figure.py"
+
+
+rule qpcr_standard_curve_figure:
+    input:
+        wells="results/qpcr/wells.tsv",
+    output:
+        figures=figure_outputs(
+            "results/figures/qpcr_standard_curves",
+            caption="../report/qpcr_standard_curves.rst",
+            category="QC",
+        ),
+    log:
+        "logs/qpcr/standard_curve_figure.log",
+    benchmark:
+        "benchmarks/qpcr/standard_curve_figure.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../../scripts/qpcr_standard_curve_figure.py"
+
+
+rule qpcr_miqe:
+    input:
+        wells="results/qpcr/wells.tsv",
+        stability="results/qpcr/reference_stability.tsv",
+        pairwise_variation="results/qpcr/pairwise_variation.tsv",
+    output:
+        miqe=report(
+            "results/qpcr/miqe.tsv",
+            caption="../report/qpcr_miqe.rst",
+            category="QC",
+            labels={"table": "MIQE summary"},
+        ),
+        ntc="results/qpcr/ntc.tsv",
+    log:
+        "logs/qpcr/miqe.log",
+    benchmark:
+        "benchmarks/qpcr/miqe.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
+        runtime=10,
+    script:
+        "../../scripts/qpcr_miqe.py"
