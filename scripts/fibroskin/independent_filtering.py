@@ -277,9 +277,12 @@ def r_lowess(
         if cmad < 1e-7 * scale:
             break
         r = np.abs(residuals)
-        robustness = np.where(
-            r <= 0.001 * cmad, 1.0, np.where(r <= 0.999 * cmad, (1 - (r / cmad) ** 2) ** 2, 0.0)
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):  # cmad may be 0; masked
+            robustness = np.where(
+                r <= 0.001 * cmad,
+                1.0,
+                np.where(r <= 0.999 * cmad, (1 - (r / cmad) ** 2) ** 2, 0.0),
+            )
     return fitted
 
 
