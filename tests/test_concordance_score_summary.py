@@ -130,11 +130,22 @@ def test_summary_verdicts_for_matching_failing_and_opposite_markers():
         "matches the scleromyxedema RT-PCR finding"
     )
     assert summary.at["TGFB1", "observed_direction"] == "up" and bool(summary.at["TGFB1", "consistent"])
-    assert summary.at["COL1A1", "verdict"].endswith("not significant at 0.05 in every assay; the finding is not reproduced here")
+    assert summary.at["COL1A1", "verdict"].endswith(
+        "not significant at 0.05 by qPCR or RNA-seq; the finding is not reproduced here"
+    )
     assert summary.at["CCN2", "verdict"].endswith("significant change opposite to the expected up in lesional skin")
     assert summary.at["CCN2", "observed_direction"] == "down"
     assert summary.at["FN1", "verdict"] == "FN1: not measured by any assay"
     assert pd.isna(summary.at["FN1", "consistent"])
+
+
+def test_summary_names_the_assay_that_falls_short():
+    summary = finding_summary(
+        ["TGFB1"],
+        qpcr_stats({"TGFB1": -1.0}, {"TGFB1": 0.01}),
+        rnaseq_markers({"TGFB1": 0.4}, {"TGFB1": 0.3}),
+    )
+    assert summary.iloc[0]["verdict"].endswith("not significant at 0.05 by RNA-seq; the finding is only partly reproduced")
 
 
 def test_summary_with_one_assay_has_no_consistency():

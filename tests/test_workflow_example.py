@@ -33,9 +33,73 @@ def example_run(tmp_path_factory) -> Path:
     return workdir
 
 
-def test_every_qpcr_output_is_written(example_run):
-    for relative in QPCR_OUTPUTS:
+RNASEQ_OUTPUTS = [
+    "results/rnaseq/normalized_counts.tsv",
+    "results/rnaseq/vst.tsv",
+    "results/rnaseq/size_factors.tsv",
+    "results/lesional_vs_healthy/rnaseq/deseq2_results.tsv",
+    "results/lesional_vs_healthy/rnaseq/marker_results.tsv",
+] + [
+    f"results/lesional_vs_healthy/figures/rnaseq_{name}.{ext}"
+    for name in ("volcano", "ma", "marker_heatmap", "marker_counts")
+    for ext in ("svg", "png", "pdf")
+] + [f"results/figures/rnaseq_{name}.{ext}" for name in ("pca", "sample_distances") for ext in ("svg", "png", "pdf")]
+
+REPORT_OUTPUTS = [
+    "results/lesional_vs_healthy/summary.tsv",
+    "results/lesional_vs_healthy/concordance/markers.tsv",
+    "results/lesional_vs_healthy/concordance/samples.tsv",
+    "results/lesional_vs_healthy/concordance/sample_correlation.tsv",
+    "results/score/profibrotic_score.tsv",
+    "results/lesional_vs_healthy/score/score_test.tsv",
+] + [
+    f"results/lesional_vs_healthy/figures/{name}.{ext}"
+    for name in ("concordance_markers", "concordance_samples", "profibrotic_score", "profibrotic_score_qpcr_vs_rnaseq")
+    for ext in ("svg", "png", "pdf")
+]
+
+
+def test_every_output_is_written(example_run):
+    for relative in QPCR_OUTPUTS + RNASEQ_OUTPUTS + REPORT_OUTPUTS:
         assert (example_run / relative).stat().st_size > 0, relative
+
+
+def test_rnaseq_finds_the_simulated_marker_rise(example_run):
+    results = pd.read_csv(example_run / "results/lesional_vs_healthy/rnaseq/deseq2_results.tsv", sep="\t")
+    assert list(results.columns) == [
+        "gene", "symbol", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj", "log2FoldChange_shrunk"
+    ]
+    padj = results["padj"].to_numpy()
+    assert (padj[~pd.isna(padj)] == sorted(padj[~pd.isna(padj)])).all()  # sorted by padj
+    markers = pd.read_csv(example_run / "results/lesional_vs_healthy/rnaseq/marker_results.tsv", sep="\t").set_index("symbol")
+    # simulated log2 fold changes: TGFB1 +1.5, COL1A1 +2.0 (make_example.py)
+    for gene, simulated in (("TGFB1", 1.5), ("COL1A1", 2.0)):
+        assert markers.at[gene, "padj"] < 0.05
+        assert abs(markers.at[gene, "log2FoldChange"] - simulated) < 0.5
+        assert markers.at[gene, "gene"].startswith("ENSG")  # matched through Ensembl ID with version
+
+
+def test_summary_concordance_and_score_agree_with_the_branches(example_run):
+    summary = pd.read_csv(example_run / "results/lesional_vs_healthy/summary.tsv", sep="\t").set_index("gene")
+    stats = pd.read_csv(example_run / "results/lesional_vs_healthy/qpcr/marker_stats.tsv", sep="\t").set_index("gene")
+    for gene in ("TGFB1", "COL1A1"):
+        assert summary.at[gene, "qpcr_fold_change"] == pytest.approx(stats.at[gene, "fold_change"])
+        assert summary.at[gene, "verdict"].endswith("matches the scleromyxedema RT-PCR finding")
+        assert bool(summary.at[gene, "consistent"])
+    concordance = pd.read_csv(example_run / "results/lesional_vs_healthy/concordance/markers.tsv", sep="\t").set_index("gene")
+    assert concordance.at["TGFB1", "qpcr_log2fc"] == pytest.approx(-stats.at["TGFB1", "ddcq"])
+    assert concordance["direction_agree"].all()
+    score = pd.read_csv(example_run / "results/lesional_vs_healthy/score/score_test.tsv", sep="\t").set_index("assay")
+    assert set(score.index) == {"qpcr", "rnaseq"}
+    assert (score["difference"] > 0).all() and (score["pvalue_welch"] < 0.05).all()
+
+
+def test_report_is_self_contained_and_states_the_finding(example_run):
+    run_workflow(example_run, "--report", "results/report.html")
+    html = (example_run / "results/report.html").read_text()
+    assert "matches the scleromyxedema RT-PCR finding" in html
+    assert "are the profibrotic markers raised in lesional skin" in html
+    assert "pydeseq2" in html
 
 
 def test_tgfb1_and_col1a1_up_in_lesional_skin(example_run):

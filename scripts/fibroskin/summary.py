@@ -128,19 +128,24 @@ def verdict(row: dict, target_level: str, alpha: float) -> str:
         return f"{gene}: not measured by any assay"
     evidence = f"{gene} " + " and ".join(phrases)
     expected = row["expected_direction"]
-    significant = []
+    assays = []
     if np.isfinite(row["qpcr_fold_change"]):
-        significant.append(
-            (direction(np.log2(row["qpcr_fold_change"])), np.isfinite(row["qpcr_pvalue"]) and row["qpcr_pvalue"] < alpha)
+        assays.append(
+            ("qPCR", direction(np.log2(row["qpcr_fold_change"])), np.isfinite(row["qpcr_pvalue"]) and row["qpcr_pvalue"] < alpha)
         )
     if np.isfinite(row["rnaseq_log2fc"]):
-        significant.append((direction(row["rnaseq_log2fc"]), np.isfinite(row["rnaseq_padj"]) and row["rnaseq_padj"] < alpha))
+        assays.append(
+            ("RNA-seq", direction(row["rnaseq_log2fc"]), np.isfinite(row["rnaseq_padj"]) and row["rnaseq_padj"] < alpha)
+        )
     if not expected:
         return f"{evidence} (no expected direction in the panel)"
-    if all(sign == expected and is_significant for sign, is_significant in significant):
+    if all(sign == expected and is_significant for _, sign, is_significant in assays):
         return f"{evidence}: matches the scleromyxedema RT-PCR finding"
-    if any(sign and sign != expected and is_significant for sign, is_significant in significant):
+    if any(sign and sign != expected and is_significant for _, sign, is_significant in assays):
         return f"{evidence}: significant change opposite to the expected {expected} in {target_level} skin"
     if row["consistent"] is False:
         return f"{evidence}: the assays disagree in direction"
-    return f"{evidence}: not significant at {alpha:g} in every assay; the finding is not reproduced here"
+    failing = [name for name, sign, is_significant in assays if not (is_significant and sign == expected)]
+    if len(failing) == len(assays):
+        return f"{evidence}: not significant at {alpha:g} by {' or '.join(failing)}; the finding is not reproduced here"
+    return f"{evidence}: not significant at {alpha:g} by {' or '.join(failing)}; the finding is only partly reproduced"

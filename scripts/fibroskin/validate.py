@@ -9,9 +9,11 @@ reported together.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fibroskin.config import Design, load_design
@@ -32,9 +34,9 @@ def closest(value: str, choices: list[str]) -> str:
 def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> None:
     """Unique non-empty sample IDs, contrast columns and levels, group sizes, pairs."""
     samples, sheet = design.samples, design.sample_sheet
-    for row in samples.itertuples():
-        if not row.sample:
-            errors.add("sample ID is empty", file=sheet, row=row.__line__, column="sample", value="", expected="a sample ID")
+    for sample, line in zip(samples["sample"], samples["__line__"]):
+        if not sample:
+            errors.add("sample ID is empty", file=sheet, row=int(line), column="sample", value="", expected="a sample ID")
     duplicated = samples[samples["sample"].duplicated(keep=False) & (samples["sample"] != "")]
     for sample, rows in duplicated.groupby("sample")["__line__"]:
         lines = rows.tolist()
@@ -144,14 +146,14 @@ def check_samples_match(
                 expected="a sample ID listed in the sample sheet",
             )
     present = set(data_samples["sample"])
-    for row in design.samples.itertuples():
-        if row.sample and row.sample not in present:
+    for sample, line in zip(design.samples["sample"], design.samples["__line__"]):
+        if sample and sample not in present:
             errors.add(
-                f"sample '{row.sample}' has no {what}",
+                f"sample '{sample}' has no {what}",
                 file=design.sample_sheet,
-                row=row.__line__,
+                row=int(line),
                 column="sample",
-                value=row.sample,
+                value=sample,
                 expected=f"{what} for every sample of the sheet (or remove the row)",
             )
 
@@ -199,6 +201,95 @@ def check_qpcr(design: Design, errors: ErrorCollector) -> list[str]:
     return notes
 
 
+def design_columns(formula: str) -> list[str]:
+    """Variable names of a formula such as ``~batch + condition`` (in order, unique)."""
+    names = re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", formula.replace("~", " "))
+    return list(dict.fromkeys(name for name in names if name not in {"C", "I", "np"}))
+
+
+def confounded_pairs(table: pd.DataFrame, columns: list[str]) -> list[tuple[str, str]]:
+    """Pairs of design factors whose levels determine each other (one is nested in the other)."""
+    pairs = []
+    for position, first in enumerate(columns):
+        for second in columns[position + 1 :]:
+            pairs_seen = table[[first, second]].drop_duplicates()
+            if pairs_seen[first].is_unique or pairs_seen[second].is_unique:
+                pairs.append((first, second))
+    return pairs
+
+
+def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) -> None:
+    """The RNA-seq design formula names sheet columns, holds every contrast column, is full rank."""
+    from formulaic import model_matrix
+
+    settings = design.rnaseq
+    columns = [c for c in design.samples.columns if c != "__line__"]
+    variables = design_columns(settings.design)
+    missing = [name for name in variables if name not in columns]
+    for name in missing:
+        errors.add(
+            f"the design formula '{settings.design}' names '{name}', which is not a column of the sample sheet"
+            + closest(name, columns),
+            file=design.sample_sheet,
+            row=1,
+            column=name,
+            value=settings.design,
+            expected=f"a formula over the sheet's columns ({', '.join(columns)})",
+        )
+    if missing:
+        return
+    for contrast in design.contrasts:
+        if contrast.column not in variables:
+            errors.add(
+                f"contrast '{contrast.name}' compares levels of '{contrast.column}', which the design "
+                f"'{settings.design}' does not contain",
+                column="rnaseq.design",
+                value=settings.design,
+                expected=f"a design including {contrast.column}, e.g. '~{contrast.column}'",
+            )
+    table = counted[variables].astype(str)
+    matrix = model_matrix(settings.design, table)
+    rank = np.linalg.matrix_rank(np.asarray(matrix, dtype=float))
+    if rank < matrix.shape[1]:
+        pairs = confounded_pairs(table, variables)
+        detail = "; ".join(f"'{a}' is confounded with '{b}'" for a, b in pairs) or "some coefficients are linear combinations of others"
+        errors.add(
+            f"the design '{settings.design}' is not full rank ({rank} independent of {matrix.shape[1]} coefficients): "
+            f"{detail}, so their effects cannot be told apart",
+            file=design.sample_sheet,
+            column=", ".join(variables),
+            value=settings.design,
+            expected="a design whose factors vary independently across the counted samples (drop a confounded term)",
+        )
+    elif len(table) <= rank:
+        errors.add(
+            f"the design '{settings.design}' has {rank} coefficients but only {len(table)} counted samples: "
+            "no residual degrees of freedom to estimate dispersion",
+            column="rnaseq.design",
+            value=settings.design,
+            expected="more samples than coefficients",
+        )
+
+
+def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
+    """Read the count table and cross-check it with the sheet and the design."""
+    from fibroskin.io.counts import read_counts
+
+    settings = design.rnaseq
+    try:
+        counts, notes = read_counts(settings.counts, samples=design.samples["sample"].tolist())
+    except InputErrors as problems:
+        errors.extend(problems.errors)
+        return []
+    counted = pd.DataFrame({"sample": [str(c) for c in counts.columns], "file": str(settings.counts), "line": 1})
+    check_samples_match(counted, design, errors, "column in the count table")
+    sheet = design.samples.set_index("sample")
+    present = [sample for sample in counted["sample"] if sample in sheet.index]
+    if present:
+        check_design(design, sheet.loc[present], errors)
+    return notes
+
+
 def validate_run(config: dict[str, Any]) -> Design:
     """Load the design and run every pre-flight check.
 
@@ -224,14 +315,16 @@ def validate_run(config: dict[str, Any]) -> Design:
     paths += [("qpcr.cq_tables", table) for table in ([tables] if isinstance(tables, str) else tables)]
     if qpcr_section.get("plate_map"):
         paths.append(("qpcr.plate_map", qpcr_section["plate_map"]))
+    rnaseq_section = config.get("rnaseq") or {}
+    for key in ("counts", "annotation"):
+        if rnaseq_section.get(key):
+            paths.append((f"rnaseq.{key}", rnaseq_section[key]))
     for key, value in paths:
         if not Path(value).exists():
             errors.add(
-                f"file does not exist (working directory: {Path.cwd()})",
-                file=value,
-                column=key,
-                value=str(value),
-                expected="an existing file; relative paths resolve against the working directory",
+                f"config key '{key}' names the file '{value}', which does not exist "
+                f"(relative paths resolve against the working directory, {Path.cwd()})",
+                expected="the path of an existing file",
             )
     errors.raise_if_any()
     design = load_design(config)
@@ -239,5 +332,7 @@ def validate_run(config: dict[str, Any]) -> Design:
     check_sample_sheet(design, errors, paired)
     if design.qpcr is not None:
         design.notes.extend(check_qpcr(design, errors))
+    if design.rnaseq is not None:
+        design.notes.extend(check_rnaseq(design, errors))
     errors.raise_if_any()
     return design

@@ -32,11 +32,11 @@ wildcard_constraints:
 
 
 def cq_tables():
-    return [str(path) for path in DESIGN.qpcr.cq_tables]
+    return [str(path) for path in DESIGN.qpcr.cq_tables] if DESIGN.qpcr else []
 
 
 def plate_map():
-    return [str(DESIGN.qpcr.plate_map)] if DESIGN.qpcr.plate_map else []
+    return [str(DESIGN.qpcr.plate_map)] if DESIGN.qpcr and DESIGN.qpcr.plate_map else []
 
 
 def mem_mb_for(input, per_input_mb, base_mb=500):
@@ -70,6 +70,28 @@ def figure_outputs(stem, caption, category):
     paths = [f"{stem}.{ext}" for ext in FIGURE_FORMATS]
     flagged = report(f"{stem}.{shown}", caption=caption, category=category)
     return [flagged if path == f"{stem}.{shown}" else path for path in paths]
+
+
+def summary_inputs(wildcards):
+    inputs = {}
+    if DESIGN.qpcr is not None:
+        inputs["qpcr"] = f"results/{wildcards.contrast}/qpcr/marker_stats.tsv"
+    if DESIGN.rnaseq is not None:
+        inputs["rnaseq"] = f"results/{wildcards.contrast}/rnaseq/marker_results.tsv"
+    return inputs
+
+
+def score_inputs(wildcards):
+    inputs = {}
+    if DESIGN.qpcr is not None:
+        inputs["delta_cq"] = "results/qpcr/delta_cq.tsv"
+    if DESIGN.rnaseq is not None:
+        inputs["vst"] = "results/rnaseq/vst.tsv"
+    return inputs
+
+
+def both_assays():
+    return DESIGN.qpcr is not None and DESIGN.rnaseq is not None
 
 
 def all_outputs():
@@ -107,4 +129,106 @@ def all_outputs():
             contrast=CONTRASTS,
             ext=FIGURE_FORMATS,
         )
+    if DESIGN.rnaseq is not None:
+        outputs += expand(
+            "results/rnaseq/{table}.tsv",
+            table=["normalized_counts", "vst", "size_factors"],
+        )
+        outputs += expand(
+            "results/{contrast}/rnaseq/{table}.tsv",
+            contrast=CONTRASTS,
+            table=["deseq2_results", "marker_results"],
+        )
+        outputs += expand(
+            "results/{contrast}/figures/rnaseq_{figure}.{ext}",
+            contrast=CONTRASTS,
+            figure=["volcano", "ma", "marker_heatmap", "marker_counts"],
+            ext=FIGURE_FORMATS,
+        )
+        outputs += expand(
+            "results/figures/rnaseq_{figure}.{ext}",
+            figure=["pca", "sample_distances"],
+            ext=FIGURE_FORMATS,
+        )
+    outputs += expand("results/{contrast}/summary.tsv", contrast=CONTRASTS)
+    outputs += ["results/score/profibrotic_score.tsv"]
+    outputs += expand("results/{contrast}/score/score_test.tsv", contrast=CONTRASTS)
+    outputs += expand(
+        "results/{contrast}/figures/profibrotic_score.{ext}",
+        contrast=CONTRASTS,
+        ext=FIGURE_FORMATS,
+    )
+    if both_assays():
+        outputs += expand(
+            "results/{contrast}/concordance/{table}.tsv",
+            contrast=CONTRASTS,
+            table=["markers", "samples", "sample_correlation"],
+        )
+        outputs += expand(
+            "results/{contrast}/figures/{figure}.{ext}",
+            contrast=CONTRASTS,
+            figure=[
+                "concordance_markers",
+                "concordance_samples",
+                "profibrotic_score_qpcr_vs_rnaseq",
+            ],
+            ext=FIGURE_FORMATS,
+        )
     return outputs
+
+
+def report_context():
+    """What the report's landing page shows: cohort, contrasts, findings, software."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from fibroskin.tables import read_tsv
+
+    sheet = DESIGN.samples
+    contrasts = []
+    for contrast in DESIGN.contrasts:
+        levels = sheet[contrast.column].value_counts()
+        summary_path = f"results/{contrast.name}/summary.tsv"
+        verdicts = (
+            read_tsv(summary_path)["verdict"].tolist()
+            if os.path.exists(summary_path)
+            else []
+        )
+        contrasts.append(
+            {
+                "name": contrast.name,
+                "column": contrast.column,
+                "reference": contrast.reference,
+                "target": contrast.target,
+                "n_reference": int(levels.get(contrast.reference, 0)),
+                "n_target": int(levels.get(contrast.target, 0)),
+                "verdicts": verdicts,
+            }
+        )
+    software = {}
+    for package in ("fibroskin", "snakemake", "pydeseq2", "pandas", "numpy", "scipy"):
+        try:
+            software[package] = version(package)
+        except PackageNotFoundError:
+            software[package] = "not installed"
+    return {
+        "n_samples": len(sheet),
+        "groups": sheet[DESIGN.contrasts[0].column]
+        .value_counts()
+        .sort_index()
+        .to_dict(),
+        "contrasts": contrasts,
+        "assays": [
+            name
+            for name, section in (("qPCR", DESIGN.qpcr), ("RNA-seq", DESIGN.rnaseq))
+            if section is not None
+        ],
+        "reference_genes": list(DESIGN.qpcr.reference_genes) if DESIGN.qpcr else [],
+        "rnaseq_design": DESIGN.rnaseq.design if DESIGN.rnaseq else "",
+        "rnaseq_engine": DESIGN.rnaseq.engine if DESIGN.rnaseq else "",
+        "markers": DESIGN.markers,
+        "software": software,
+    }
+
+
+# The report's landing page can only see the config: give it the run's facts there.
+config["fibroskin_report"] = report_context()

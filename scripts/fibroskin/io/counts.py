@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from fibroskin.errors import ErrorCollector, InputErrors
+from fibroskin.errors import ErrorCollector
 from fibroskin.io.text import DecodedText, read_text, sniff_delimiter
 
 #: Annotation columns written by featureCounts between ``Geneid`` and the samples.
@@ -114,14 +115,18 @@ def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple
         errors.raise_if_any()
 
     table, line_numbers, header = _parse_body(decoded, body_lines, body_line_numbers, header, delimiter, notes)
+    if table.empty:
+        errors.add("file has a header but only empty rows", file=decoded.path, row=header_line_number,
+                   expected="one row per gene after the header")
+        errors.raise_if_any()
 
     is_featurecounts = is_featurecounts_comment or _has_featurecounts_header(header)
     if is_featurecounts:
         table, header = _drop_featurecounts_annotation(table, header, decoded.path, notes)
 
     gene_column_name = header[0] or "gene"
-    sample_columns = list(range(1, len(header)))
-    _check_sample_header(header, decoded.path, header_line_number, errors)
+    sample_columns = [int(c) for c in table.columns[1:]]
+    _check_sample_header(header, sample_columns, decoded.path, header_line_number, errors)
     if not sample_columns:
         errors.add(
             "count table has a gene column but no sample columns",
@@ -145,10 +150,8 @@ def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple
         index=pd.Index(gene_ids.to_numpy(), name="gene"),
         columns=[column_to_sample.get(c, header[c]) for c in sample_columns],
     )
-    keep = [column_to_sample[c] for c in sample_columns if c in column_to_sample] if samples is not None else None
-    if keep is not None:
-        order = [s for s in samples if s in set(keep)]  # type: ignore[union-attr]
-        counts = counts.loc[:, order]
+    if samples is not None:
+        counts = counts.loc[:, list(samples)]
     counts.columns.name = "sample"
     notes.append(f"{decoded.path}: read {counts.shape[0]} genes x {counts.shape[1]} samples")
     return counts, notes
@@ -200,7 +203,16 @@ def _parse_body(
     every row (spreadsheets add both) are dropped with a note.
     """
     width = max(len(header), int(_field_counts(body_lines, delimiter).max()))
-    table = pd.read_csv(
+    with warnings.catch_warnings():
+        # Mixed numbers and text in one column are expected here: validation reports them.
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+        table = _read_fields(body_lines, delimiter, width)
+    header = header + [""] * (width - len(header))
+    return _drop_empty(table, body_line_numbers, header, decoded, notes)
+
+
+def _read_fields(body_lines: list[str], delimiter: str, width: int) -> pd.DataFrame:
+    return pd.read_csv(
         io.StringIO("\n".join(body_lines)),
         sep=delimiter,
         header=None,
@@ -211,8 +223,12 @@ def _parse_body(
         keep_default_na=False,
         na_values=[""],
     )
-    header = header + [""] * (width - len(header))
 
+
+def _drop_empty(
+    table: pd.DataFrame, body_line_numbers: np.ndarray, header: list[str], decoded: DecodedText, notes: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Drop rows that are only delimiters and columns empty in the header and every row."""
     empty_rows = table.isna().all(axis=1).to_numpy()
     if empty_rows.any():
         notes.append(f"{decoded.path}: {int(empty_rows.sum())} empty row(s) ignored")
@@ -222,9 +238,9 @@ def _parse_body(
     empty_columns = [c for c in table.columns if c > 0 and not header[c] and table[c].isna().all()]
     if empty_columns:
         notes.append(f"{decoded.path}: {len(empty_columns)} empty trailing column(s) ignored")
+        # Columns keep their field position in the line as label, so that a problem can
+        # be quoted from the original text.
         table = table.drop(columns=empty_columns)
-        header = [name for i, name in enumerate(header) if i not in set(empty_columns)]
-        table.columns = range(table.shape[1])
     return table, body_line_numbers, header
 
 
@@ -240,16 +256,15 @@ def _drop_featurecounts_annotation(
     annotation = {name.lower() for name in FEATURECOUNTS_ANNOTATION}
     drop = [i for i, name in enumerate(header) if i > 0 and name.lower() in annotation]
     notes.append(f"{path}: featureCounts output; annotation column(s) {', '.join(header[i] for i in drop)} dropped")
-    table = table.drop(columns=drop)
-    header = [name for i, name in enumerate(header) if i not in set(drop)]
-    table.columns = range(table.shape[1])
-    return table, header
+    return table.drop(columns=[c for c in drop if c in table.columns]), header
 
 
-def _check_sample_header(header: list[str], path: Path, header_line: int, errors: ErrorCollector) -> None:
+def _check_sample_header(
+    header: list[str], sample_columns: list[int], path: Path, header_line: int, errors: ErrorCollector
+) -> None:
     """Every sample column needs a unique, non-empty name."""
     seen: dict[str, int] = {}
-    for position, name in enumerate(header[1:], start=2):
+    for position, name in ((c + 1, header[c]) for c in sample_columns):
         if not name:
             errors.add(
                 f"column {position} holds counts but has no sample name",
@@ -330,7 +345,7 @@ def _validate_counts(
         (not_a_number | infinite, "count is not a number", "a non-negative integer count"),
         (written_missing, "count is missing", "a non-negative integer count (write 0 for no reads)"),
         (negative, "count is negative", "a non-negative integer count"),
-        (fractional, "count is not a whole number", "an integer count (estimated counts must be rounded first, e.g. tximport's countsFromAbundance)"),
+        (fractional, "count is not a whole number", "an integer read count (round estimated counts, e.g. from salmon or kallisto, first)"),
         (too_large, "count is too large", "a count below 9.2e18"),
     ]
     for mask, message, expected in problems:

@@ -72,15 +72,20 @@ def sample_scatter(points: pd.DataFrame, correlations: pd.DataFrame, palette: di
             axis.scatter(rows["qpcr_minus_dcq"], rows["rnaseq_log2_normalized"], s=18, color=palette.get(group, "0.4"), label=group)
         r = by_gene.at[gene, "pearson_r"] if gene in by_gene.index else np.nan
         axis.set_title(f"{gene}  (r = {r:.2f})" if np.isfinite(r) else gene, fontsize=8, fontstyle="italic")
-        axis.set_xlabel("qPCR −ΔCq")
-        axis.set_ylabel("RNA-seq log$_2$(norm. count + 1)")
-    for axis in axes.flat[len(genes) :]:
+    unused = list(axes.flat[len(genes) :])
+    for axis in unused:
         axis.set_visible(False)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    if handles:
-        figure.legend(handles, labels, loc="upper right", fontsize=7, frameon=False)
-    figure.suptitle("Per-sample agreement of qPCR and RNA-seq", fontsize=9)
-    figure.tight_layout(rect=(0, 0, 0.92, 1))
+    if handles and unused:
+        unused[0].set_visible(True)
+        unused[0].axis("off")
+        unused[0].legend(handles, labels, loc="center", fontsize=8, frameon=False, title="group")
+    elif handles:
+        axes.flat[0].legend(fontsize=6, frameon=False)
+    figure.supxlabel("qPCR −ΔCq (log$_2$ expression relative to the reference genes)", fontsize=8)
+    figure.supylabel("RNA-seq log$_2$(normalized count + 1)", fontsize=8)
+    figure.suptitle("Per-sample agreement of qPCR and RNA-seq (one point per sample)", fontsize=9)
+    figure.tight_layout()
     return figure
 
 

@@ -1,0 +1,511 @@
+"""Differential expression of RNA-seq counts with pydeseq2, the way R DESeq2 does it.
+
+One :func:`fit_deseq` per design formula, then one :func:`test_contrast` per contrast on
+that fit. Outputs are plain DataFrames with stable row and column order, ready to be
+written by the workflow's scripts.
+
+Reproducibility
+---------------
+pydeseq2 fits every gene independently; joblib (``n_cpus``) only decides which process
+fits which batch of genes, and results are reassembled in gene order. Worker processes
+run with single-threaded BLAS; :func:`fit_deseq` and :func:`test_contrast` also limit
+the calling process to one BLAS thread, so the arithmetic of every gene is the same
+whatever ``n_cpus`` or the machine's core count (tested: bit-identical for 1 and 2).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from formulaic_contrasts import FormulaicContrasts
+from pydeseq2.dds import DeseqDataSet
+from pydeseq2.default_inference import DefaultInference
+from pydeseq2.ds import DeseqStats
+from pydeseq2.inference import Inference
+from threadpoolctl import threadpool_limits
+
+from fibroskin.errors import InputError, InputErrors
+from fibroskin.markers import SymbolIndex, gene_symbols
+
+#: Columns of a differential-expression results table, in order.
+RESULT_COLUMNS = [
+    "gene",
+    "symbol",
+    "baseMean",
+    "log2FoldChange",
+    "lfcSE",
+    "stat",
+    "pvalue",
+    "padj",
+    "log2FoldChange_shrunk",
+]
+
+#: Columns of :func:`marker_results`: the results columns plus whether the marker was found.
+MARKER_COLUMNS = RESULT_COLUMNS + ["found"]
+
+
+def prefilter(counts: pd.DataFrame, groups: pd.Series | Sequence[str], min_count: int = 10) -> pd.DataFrame:
+    """Keep genes with at least ``min_count`` reads in at least (smallest group size) samples.
+
+    The DESeq2 vignette's pre-filter: a gene expressed in every sample of the smallest
+    group survives even if it is silent everywhere else.
+
+    Parameters
+    ----------
+    counts
+        Genes x samples.
+    groups
+        Group (condition) of every sample: a Series indexed by sample, or a sequence in
+        column order.
+    min_count
+        Minimum count; ``0`` keeps every gene.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``counts`` that pass, in their original order.
+    """
+    if isinstance(groups, pd.Series):
+        groups = groups.reindex(counts.columns)
+        if groups.isna().any():
+            missing = ", ".join(map(str, counts.columns[groups.isna().to_numpy()]))
+            raise ValueError(f"no group for sample(s) {missing}")
+    else:
+        groups = pd.Series(list(groups), index=counts.columns)
+    smallest_group = int(groups.value_counts().min())
+    passing = (counts.to_numpy() >= min_count).sum(axis=1) >= smallest_group
+    return counts.loc[passing]
+
+
+def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
+    """Columns of ``sample_table`` named in a formula such as ``~batch + condition``."""
+    names = set(re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", design))
+    return [column for column in sample_table.columns if column in names]
+
+
+def _prepare_metadata(
+    counts: pd.DataFrame,
+    sample_table: pd.DataFrame,
+    design: str,
+    reference_levels: Mapping[str, str] | None,
+) -> pd.DataFrame:
+    """Sample table aligned to the count columns, text factors as ordered categoricals.
+
+    Levels not present among the counted samples are dropped (a sheet listing more
+    conditions than this fit uses must not make the design rank-deficient); the
+    reference level comes first so that it is the baseline of the treatment coding.
+    """
+    if "sample" in sample_table.columns:
+        sample_table = sample_table.set_index("sample")
+    sample_table = sample_table.copy()
+    sample_table.index = sample_table.index.astype(str)
+    missing = [s for s in counts.columns if s not in sample_table.index]
+    problems = [
+        InputError("count column has no row in the sample sheet", column="sample", value=s,
+                   expected="every counted sample in the sample sheet")
+        for s in missing
+    ]
+    reference_levels = dict(reference_levels or {})
+    variables = design_variables(design, sample_table)
+    for column in reference_levels:
+        if column not in variables:
+            problems.append(InputError(f"reference level given for '{column}', which is not in the design {design!r}",
+                                       column=column, expected=f"one of {variables}"))
+    if problems:
+        raise InputErrors(problems)
+
+    metadata = sample_table.loc[list(counts.columns), variables].copy()
+    for column in variables:
+        values = metadata[column]
+        if pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        levels = sorted(values.astype(str).unique())
+        reference = reference_levels.get(column)
+        if reference is not None:
+            if reference not in levels:
+                raise InputErrors([InputError(f"reference level not among the samples' values of '{column}'",
+                                              column=column, value=reference, expected=f"one of {levels}")])
+            levels = [reference] + [level for level in levels if level != reference]
+        metadata[column] = pd.Categorical(values.astype(str), categories=levels)
+    return metadata
+
+
+def fit_deseq(
+    counts: pd.DataFrame,
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    inference: Inference | None = None,
+    n_cpus: int = 1,
+    refit_cooks: bool = True,
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    quiet: bool = True,
+) -> DeseqDataSet:
+    """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
+
+    Parameters
+    ----------
+    counts
+        Genes x samples of non-negative integers (as returned by ``read_counts``).
+    sample_table
+        One row per sample (index = sample names, or a ``sample`` column) holding the
+        design's variables. Text columns become factors.
+    design
+        Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``.
+    inference
+        pydeseq2 ``Inference`` backend (e.g. ``fibroskin.fast_inference.VectorizedInference``);
+        default ``DefaultInference``. It is stored on the fit and reused by
+        :func:`test_contrast`.
+    n_cpus
+        Processes for the default backend (results do not depend on it).
+    refit_cooks
+        Replace Cook's outliers and refit those genes, as ``DESeq()`` does.
+    reference_levels
+        Baseline level per factor (``{"condition": "control"}``); otherwise the
+        alphabetically first level, as R's ``factor()``. Choosing the contrast's
+        reference here makes its LFC a model coefficient, so shrinkage needs no
+        reparametrisation.
+    fit_type, size_factors_fit_type
+        Passed to pydeseq2 (``"parametric"``/``"mean"``; ``"ratio"``/``"poscounts"``/``"iterative"``).
+    quiet
+        Silence pydeseq2's progress messages.
+
+    Returns
+    -------
+    pydeseq2.dds.DeseqDataSet
+        The fitted data set (samples in the order of ``counts`` columns); the design and
+        reference levels are recorded in ``dds.uns["fibroskin"]``.
+    """
+    metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
+    inference = inference if inference is not None else DefaultInference(n_cpus=n_cpus)
+    with threadpool_limits(limits=1):
+        dds = DeseqDataSet(
+            counts=counts.T.astype(np.int64),
+            metadata=metadata,
+            design=design,
+            inference=inference,
+            n_cpus=n_cpus,
+            refit_cooks=refit_cooks,
+            fit_type=fit_type,
+            size_factors_fit_type=size_factors_fit_type,
+            quiet=quiet,
+        )
+        dds.deseq2()
+    dds.uns["fibroskin"] = {
+        "design": design,
+        "reference_levels": {c: str(metadata[c].cat.categories[0]) for c in metadata
+                             if isinstance(metadata[c].dtype, pd.CategoricalDtype)},
+    }
+    return dds
+
+
+def _levels(dds: DeseqDataSet, column: str) -> list[str]:
+    values = dds.obs[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(level) for level in values.cat.categories]
+    return sorted(values.astype(str).unique())
+
+
+def _unit_coefficient(contrast_vector: np.ndarray, columns: Sequence[str]) -> str | None:
+    """Name of the design column the contrast selects on its own, if it does."""
+    vector = np.asarray(contrast_vector, dtype=float)
+    nonzero = np.flatnonzero(vector != 0)
+    if len(nonzero) == 1 and vector[nonzero[0]] == 1.0 and nonzero[0] > 0:
+        return str(columns[nonzero[0]])
+    return None
+
+
+def _reparametrised_stats(
+    stats: DeseqStats, column: str, reference: str, target: str, inference: Inference
+) -> tuple[DeseqStats, str]:
+    """A DeseqStats whose design has ``reference`` as baseline of ``column``.
+
+    Changing the baseline only re-expresses the same model: the fitted means,
+    dispersions and likelihood do not change, and the MLE coefficients map linearly
+    (``beta_new = T beta_old`` with ``X_old = X_new T``). So instead of refitting, the
+    coefficients are transformed and the Wald test is re-run for the prior of apeglm.
+    """
+    dds = stats.dds
+    obs = dds.obs.copy()
+    levels = _levels(dds, column)
+    obs[column] = pd.Categorical(obs[column].astype(str), categories=[reference] + [lv for lv in levels if lv != reference])
+    contrasts = FormulaicContrasts(obs, dds.design)
+    new_design = contrasts.design_matrix
+    old_design = dds.obsm["design_matrix"]
+    transform, *_ = np.linalg.lstsq(new_design.to_numpy(float), old_design.to_numpy(float), rcond=None)
+    new_lfc = pd.DataFrame(dds.varm["LFC"].to_numpy() @ transform.T, index=dds.var_names, columns=new_design.columns)
+    vector = contrasts.contrast(column=column, baseline=reference, group_to_compare=target).to_numpy()
+    reparametrised = DeseqStats(dds, contrast=vector, alpha=stats.alpha, inference=inference, quiet=True)
+    reparametrised.design_matrix = new_design
+    reparametrised.LFC = new_lfc
+    coefficient = _unit_coefficient(vector, list(new_design.columns))
+    assert coefficient is not None, "treatment coding makes target-vs-baseline a single coefficient"
+    reparametrised.run_wald_test()
+    return reparametrised, coefficient
+
+
+def test_contrast(
+    dds: DeseqDataSet,
+    column: str,
+    reference: str,
+    target: str,
+    alpha: float = 0.05,
+    shrink: bool = True,
+    inference: Inference | None = None,
+    annotation: pd.DataFrame | str | None = None,
+) -> pd.DataFrame:
+    """Wald test of ``target`` vs ``reference`` of ``column`` on a fitted model.
+
+    Cook's outlier p-values and independent filtering (on baseMean, at ``alpha``) are
+    pydeseq2's defaults, which follow ``DESeq2::results()``. The apeglm-shrunken LFC
+    (``lfcShrink(type="apeglm")``) is an extra column; the other columns are unshrunk.
+
+    Parameters
+    ----------
+    dds
+        Output of :func:`fit_deseq` whose design contains ``column``.
+    column, reference, target
+        Factor and its two levels; positive LFC means higher in ``target``.
+    alpha
+        FDR target of independent filtering.
+    shrink
+        Compute ``log2FoldChange_shrunk`` (NaN when False). When ``reference`` is not
+        the fit's baseline of ``column`` (see ``reference_levels`` of
+        :func:`fit_deseq`), the model is re-expressed with ``reference`` as baseline
+        (exact, no refit) so that the contrast is the shrunken coefficient.
+    inference
+        Backend for the tests; default the one the model was fitted with.
+    annotation
+        Optional gene_id -> symbol table for the ``symbol`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RESULT_COLUMNS`, one row per gene, sorted by padj (NaN last), then
+        pvalue (NaN last), then gene.
+    """
+    levels = _levels(dds, column) if column in dds.obs else []
+    problems = []
+    if column not in dds.obs:
+        problems.append(InputError("contrast column is not a variable of the fitted design", column="contrast",
+                                   value=column, expected=f"one of {list(dds.obs.columns)}"))
+    for level in (reference, target):
+        if levels and level not in levels:
+            problems.append(InputError(f"contrast level is not a value of '{column}' among the fitted samples",
+                                       column="contrast", value=level, expected=f"one of {levels}"))
+    if reference == target:
+        problems.append(InputError("contrast compares a level with itself", column="contrast", value=target,
+                                   expected="two different levels"))
+    if problems:
+        raise InputErrors(problems)
+
+    inference = inference if inference is not None else dds.inference
+    with threadpool_limits(limits=1):
+        stats = DeseqStats(dds, contrast=[column, target, reference], alpha=alpha, inference=inference, quiet=True)
+        stats.summary()
+        results = stats.results_df.copy()
+        results["log2FoldChange_shrunk"] = np.nan
+        if shrink:
+            results["log2FoldChange_shrunk"] = _shrunk_lfc(stats, column, reference, target, inference)
+
+    results.index.name = "gene"
+    results = results.reset_index()
+    results["gene"] = results["gene"].astype(str)
+    results.insert(1, "symbol", gene_symbols(pd.Index(results["gene"]), annotation).to_numpy())
+    return sort_results(results[RESULT_COLUMNS])
+
+
+# pytest would otherwise collect this function wherever a test module imports it by name.
+test_contrast.__test__ = False  # type: ignore[attr-defined]
+
+
+def _shrunk_lfc(stats: DeseqStats, column: str, reference: str, target: str, inference: Inference) -> pd.Series:
+    """apeglm-shrunken log2 fold change of the contrast.
+
+    Shrinking overwrites ``stats.LFC``/``stats.SE`` (pydeseq2 shrinks in place), so the
+    caller copies the unshrunk results before calling this.
+    """
+    coefficient = _unit_coefficient(stats.contrast_vector, list(stats.design_matrix.columns))
+    if coefficient is None:
+        shrinker, coefficient = _reparametrised_stats(stats, column, reference, target, inference)
+    else:
+        # Its Wald SEs (of this same contrast) set the apeglm prior scale; the caller
+        # has already copied the unshrunk results.
+        shrinker = stats
+    shrinker.lfc_shrink(coeff=coefficient)
+    return shrinker.LFC[coefficient] / np.log(2)
+
+
+def sort_results(results: pd.DataFrame) -> pd.DataFrame:
+    """Order by padj (NaN last), then pvalue (NaN last), then gene ID; fresh index."""
+    order = np.lexsort((
+        results["gene"].astype(str).to_numpy(),
+        results["pvalue"].fillna(np.inf).to_numpy(),
+        results["padj"].fillna(np.inf).to_numpy(),
+    ))
+    return results.iloc[order].reset_index(drop=True)
+
+
+def marker_results(results: pd.DataFrame, markers: Sequence[str], symbol_index: SymbolIndex | None = None) -> pd.DataFrame:
+    """Rows of ``results`` for the configured markers, one per marker, in config order.
+
+    A marker matches a gene by symbol, alias (``CTGF`` finds ``CCN2``) or Ensembl ID
+    (with or without version). When several genes match (e.g. an Ensembl ID and its
+    ``_PAR_Y`` copy) the one with the highest baseMean is kept.
+
+    Parameters
+    ----------
+    results
+        Output of :func:`test_contrast`.
+    markers
+        Marker names as configured.
+    symbol_index
+        Identifier lookup; default the bundled panel.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`MARKER_COLUMNS`; ``symbol`` is the canonical symbol of the marker; a
+        marker missing from ``results`` has ``found`` False, ``gene`` "" and NaN numbers.
+    """
+    symbol_index = symbol_index or SymbolIndex.build()
+    by_id = pd.Series([symbol_index.symbol(g).upper() for g in results["gene"]], index=results.index)
+    by_symbol = pd.Series([symbol_index.symbol(s).upper() for s in results["symbol"].astype(str)], index=results.index)
+    rows = []
+    for marker in markers:
+        symbol = symbol_index.symbol(marker)
+        hits = results[(by_id == symbol.upper()) | (by_symbol == symbol.upper())]
+        if len(hits):
+            best = hits.sort_values(["baseMean", "gene"], ascending=[False, True], na_position="last").iloc[0]
+            row = best[RESULT_COLUMNS].to_dict()
+            row.update(symbol=symbol, found=True)
+        else:
+            row = {name: np.nan for name in RESULT_COLUMNS}
+            row.update(gene="", symbol=symbol, found=False)
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=MARKER_COLUMNS)
+    table["found"] = table["found"].astype(bool)
+    return table
+
+
+def size_factors(dds: DeseqDataSet) -> pd.DataFrame:
+    """Columns ``sample``, ``size_factor`` in the fit's sample order."""
+    return pd.DataFrame({"sample": [str(s) for s in dds.obs_names],
+                         "size_factor": dds.obs["size_factors"].to_numpy(dtype=float)})
+
+
+def _gene_by_sample(values: np.ndarray, dds: DeseqDataSet) -> pd.DataFrame:
+    """samples x genes array -> table with a ``gene`` column then one column per sample."""
+    table = pd.DataFrame(np.asarray(values, dtype=float).T, columns=[str(s) for s in dds.obs_names])
+    table.insert(0, "gene", [str(g) for g in dds.var_names])
+    return table
+
+
+def normalized_counts(dds: DeseqDataSet) -> pd.DataFrame:
+    """Counts divided by size factors (``counts(dds, normalized=TRUE)``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene`` column then one column per sample; genes and samples in fit order.
+    """
+    return _gene_by_sample(dds.X / dds.obs["size_factors"].to_numpy()[:, None], dds)
+
+
+def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> pd.DataFrame:
+    """Variance-stabilised expression (``varianceStabilizingTransformation``), log2 scale.
+
+    The transform is fitted on a fresh copy of the counts, so the differential
+    expression fit is not modified. Like R's ``varianceStabilizingTransformation`` (and
+    unlike ``vst()``, which fits the trend on a random subset of 1000 genes) it uses all
+    genes, so it is deterministic.
+
+    Parameters
+    ----------
+    dds
+        Fitted model (its raw counts, sample table and design are used).
+    blind
+        Ignore the design when fitting dispersions (DESeq2's default for QC plots).
+    fit_type
+        Trend type; default that of the fit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene`` column then one column per sample; genes and samples in fit order.
+    """
+    with threadpool_limits(limits=1):
+        fresh = DeseqDataSet(
+            counts=pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names),
+            metadata=dds.obs.copy(),
+            design=dds.design,
+            inference=dds.inference,
+            fit_type=fit_type or dds.fit_type,
+            size_factors_fit_type=dds.size_factors_fit_type,
+            quiet=True,
+        )
+        fresh.vst(use_design=not blind, fit_type=fit_type or dds.fit_type)
+    return _gene_by_sample(fresh.layers["vst_counts"], dds)
+
+
+def simulate_counts(
+    n_genes: int = 600,
+    n_patients: int = 4,
+    seed: int = 1,
+    reference: str = "non-lesional",
+    target: str = "lesional",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A small paired RNA-seq data set with known truth, for examples and tests.
+
+    Each patient gives one ``reference`` and one ``target`` skin sample; patients are
+    split over two batches. Counts are negative binomial (dispersion 0.05 + 1/mean) with
+    a patient effect. The panel's profibrotic markers (identified by versioned Ensembl
+    IDs, except CCN2 which appears under its old symbol ``CTGF``) are raised in
+    ``target`` by 1.5-3 log2 units; 10% of the other genes change by N(0, 1.5) log2.
+
+    Returns
+    -------
+    counts, sample_table
+        Genes x samples integers; samples with columns sample, condition, batch, patient.
+    """
+    from fibroskin.markers import load_panel  # local: only the simulator needs the panel
+
+    rng = np.random.default_rng(seed)
+    panel = load_panel()
+    profibrotic = panel[panel["role"] == "profibrotic_marker"]
+    marker_ids = [
+        "CTGF" if row.symbol == "CCN2" else f"{row.ensembl_gene_id}.{index + 3}"
+        for index, row in enumerate(profibrotic.itertuples())
+    ]
+    other_ids = [f"ENSG{90_000_000_000 + i:011d}.1" for i in range(n_genes - len(marker_ids))]
+    genes = marker_ids + other_ids
+
+    patients = [f"P{i + 1}" for i in range(n_patients)]
+    sample_table = pd.DataFrame(
+        [
+            {"sample": f"{patient}_{condition}", "condition": condition,
+             "batch": f"batch{1 + i % 2}", "patient": patient}
+            for i, patient in enumerate(patients)
+            for condition in (reference, target)
+        ]
+    )
+    base = rng.lognormal(mean=5.0, sigma=1.8, size=len(genes))
+    lfc = np.where(rng.random(len(genes)) < 0.10, rng.normal(0.0, 1.5, len(genes)), 0.0)
+    lfc[: len(marker_ids)] = rng.uniform(1.5, 3.0, len(marker_ids))
+    patient_effect = rng.normal(0.0, 0.3, (len(genes), n_patients))
+    is_target = (sample_table["condition"] == target).to_numpy()
+    patient_index = np.array([patients.index(p) for p in sample_table["patient"]])
+    log2_mean = (np.log2(base)[:, None] + lfc[:, None] * is_target[None, :]
+                 + patient_effect[:, patient_index] + rng.normal(0, 0.1, len(sample_table))[None, :])
+    mean = 2.0 ** log2_mean
+    dispersion = (0.05 + 1.0 / base)[:, None]
+    counts = rng.negative_binomial(1.0 / dispersion, 1.0 / (1.0 + mean * dispersion))
+    return (
+        pd.DataFrame(counts.astype(np.int64), index=pd.Index(genes, name="gene"),
+                     columns=pd.Index(sample_table["sample"], name="sample")),
+        sample_table,
+    )

@@ -1,0 +1,165 @@
+"""One function per RNA-seq rule of the workflow: tables in, tables out.
+
+The DESeq2 model is fitted once per run (:func:`fit`) and saved; every contrast is then
+tested on that saved fit (:func:`contrast_results`), so a cluster runs contrasts in parallel
+without refitting.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydeseq2.dds import DeseqDataSet
+from pydeseq2.inference import Inference
+
+from fibroskin import rnaseq
+from fibroskin.config import Contrast, Design, RnaseqSettings
+from fibroskin.io.counts import read_counts
+from fibroskin.markers import SymbolIndex, gene_symbols
+
+
+def make_inference(engine: str, n_cpus: int = 1) -> Inference:
+    """The pydeseq2 inference backend named in ``rnaseq.engine``.
+
+    ``fast`` is fibroskin's vectorised backend (all genes at once); ``pydeseq2`` is the
+    stock per-gene backend. Both give the same numbers within the tested tolerances.
+    """
+    if engine == "fast":
+        from fibroskin.fast_inference import VectorizedInference
+
+        return VectorizedInference()
+    from pydeseq2.default_inference import DefaultInference
+
+    return DefaultInference(n_cpus=n_cpus)
+
+
+def read_annotation(path: Path | None) -> pd.DataFrame | None:
+    """The optional gene_id -> symbol table (TSV or CSV)."""
+    if path is None:
+        return None
+    return pd.read_csv(path, sep=None, engine="python", dtype=str)
+
+
+@dataclass
+class FitOutputs:
+    """The saved model and the contrast-independent tables of one fit."""
+
+    dds: DeseqDataSet
+    normalized_counts: pd.DataFrame
+    vst: pd.DataFrame
+    size_factors: pd.DataFrame
+    notes: list[str]
+
+
+def _with_symbols(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
+    """Insert a ``symbol`` column after ``gene``."""
+    table = table.copy()
+    table.insert(1, "symbol", gene_symbols(pd.Index(table["gene"]), annotation).to_numpy())
+    return table
+
+
+def sample_table_for(design: Design, samples: list[str]) -> pd.DataFrame:
+    """The sheet's rows for the count table's samples, indexed by sample."""
+    sheet = design.samples.drop(columns="__line__").set_index("sample")
+    return sheet.loc[samples]
+
+
+def reference_levels(design: Design) -> dict[str, str]:
+    """Baseline level per contrast column: the first contrast's reference, as in R scripts."""
+    levels: dict[str, str] = {}
+    for contrast in design.contrasts:
+        levels.setdefault(contrast.column, contrast.reference)
+    return levels
+
+
+def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
+    """Read, prefilter and fit the run's counts once; normalized counts, VST, size factors.
+
+    Parameters
+    ----------
+    design
+        The run's design; ``design.rnaseq`` must be set.
+    n_cpus
+        Processes for the stock backend (numbers do not depend on it).
+    """
+    settings: RnaseqSettings = design.rnaseq
+    sheet_samples = design.samples["sample"].tolist()
+    counts, notes = read_counts(settings.counts, samples=sheet_samples)
+    sample_table = sample_table_for(design, list(counts.columns))
+    group_column = design.contrasts[0].column
+    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count)
+    notes.append(
+        f"prefilter (>= {settings.min_count} reads in >= smallest group size samples): "
+        f"{len(kept)} of {len(counts)} genes kept"
+    )
+    dds = rnaseq.fit_deseq(
+        kept,
+        sample_table,
+        settings.design,
+        inference=make_inference(settings.engine, n_cpus),
+        n_cpus=n_cpus,
+        reference_levels=reference_levels(design),
+    )
+    annotation = read_annotation(settings.annotation)
+    return FitOutputs(
+        dds=dds,
+        normalized_counts=_with_symbols(rnaseq.normalized_counts(dds), annotation),
+        vst=_with_symbols(rnaseq.vst(dds), annotation),
+        size_factors=rnaseq.size_factors(dds),
+        notes=notes,
+    )
+
+
+def save_fit(dds: DeseqDataSet, path: str | Path) -> None:
+    """Pickle the fitted model atomically (temporary name, then rename)."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as handle:
+        pickle.dump(dds, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def load_fit(path: str | Path) -> DeseqDataSet:
+    """Load a model saved by :func:`save_fit` (a file this workflow wrote itself)."""
+    from formulaic_contrasts import FormulaicContrasts
+
+    with open(path, "rb") as handle:
+        dds = pickle.load(handle)  # noqa: S301 - only our own intermediate file
+    # formulaic registers the contrast materializer when FormulaicContrasts is built, and
+    # that registration does not survive pickling: rebuild it from the same samples and design.
+    dds.formulaic_contrasts = FormulaicContrasts(dds.obs, dds.design)
+    return dds
+
+
+def contrast_results(
+    dds: DeseqDataSet, contrast: Contrast, design: Design
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """DESeq2 results of one contrast on the shared fit, and the marker rows.
+
+    Returns
+    -------
+    results, markers
+        ``deseq2_results.tsv`` and ``marker_results.tsv`` tables.
+    """
+    settings: RnaseqSettings = design.rnaseq
+    annotation = read_annotation(settings.annotation)
+    results = rnaseq.test_contrast(
+        dds,
+        contrast.column,
+        contrast.reference,
+        contrast.target,
+        alpha=settings.alpha,
+        shrink=settings.shrink,
+        annotation=annotation,
+    )
+    markers = rnaseq.marker_results(results, design.markers, SymbolIndex.build(annotation))
+    return results, markers
+
+
+def long_normalized_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide ``normalized_counts.tsv`` (gene, symbol, samples...) to long (gene, symbol, sample, normalized_count)."""
+    return table.melt(id_vars=["gene", "symbol"], var_name="sample", value_name="normalized_count")

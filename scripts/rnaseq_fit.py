@@ -1,0 +1,16 @@
+"""Rule rnaseq_fit: counts -> one DESeq2 fit per run, normalized counts, VST, size factors."""
+
+from fibroskin.config import load_design
+from fibroskin.rnaseq_steps import fit, save_fit
+from fibroskin.runlog import rule_logger
+from fibroskin.tables import write_tsv
+
+snakemake = globals()["snakemake"]
+log = rule_logger(snakemake.log[0])
+outputs = fit(load_design(snakemake.config), n_cpus=snakemake.threads)
+for note in outputs.notes:
+    log.info(note)
+write_tsv(outputs.normalized_counts, snakemake.output.normalized_counts)
+write_tsv(outputs.vst, snakemake.output.vst)
+write_tsv(outputs.size_factors, snakemake.output.size_factors)
+save_fit(outputs.dds, snakemake.output.fit)

@@ -1,0 +1,269 @@
+"""Differential expression against R DESeq2 (pasilla, keloid) and on simulated data.
+
+The two real data sets are fitted once per module with pydeseq2's default backend
+(about a minute each on one core); apeglm shrinkage with that backend takes minutes on
+15,000 genes, so shrinkage is tested on the small simulated set instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fibroskin import rnaseq
+from fibroskin.errors import InputErrors
+from fibroskin.io.counts import read_counts
+from fibroskin.markers import SymbolIndex, default_markers
+
+ROOT = Path(__file__).resolve().parents[1]
+PASILLA = ROOT / "tests" / "data" / "pasilla"
+KELOID = ROOT / "resources" / "keloid_gse188952"
+
+
+def agreement(ours: pd.DataFrame, r_results: pd.DataFrame) -> dict[str, float]:
+    """Pearson of log2FC, share of baseMean >= 10 genes within 0.01, Jaccard of padj < 0.05 calls."""
+    ours = ours.set_index("gene").loc[r_results.index]
+    both = ours["log2FoldChange"].notna() & r_results["log2FoldChange"].notna()
+    pearson = np.corrcoef(ours.loc[both, "log2FoldChange"], r_results.loc[both, "log2FoldChange"])[0, 1]
+    expressed = r_results["baseMean"] >= 10
+    within = (ours["log2FoldChange"] - r_results["log2FoldChange"]).abs()[expressed] <= 0.01
+    ours_called = set(ours.index[ours["padj"] < 0.05])
+    r_called = set(r_results.index[r_results["padj"] < 0.05])
+    return {
+        "pearson": float(pearson),
+        "within_0.01": float(within.mean()),
+        "jaccard": len(ours_called & r_called) / len(ours_called | r_called),
+    }
+
+
+# --------------------------------------------------------------------------- pasilla
+
+
+@pytest.fixture(scope="module")
+def pasilla():
+    counts, _ = read_counts(PASILLA / "pasilla_counts.csv")
+    sheet = pd.read_csv(PASILLA / "pasilla_metadata.csv")
+    dds = rnaseq.fit_deseq(counts, sheet, "~condition", reference_levels={"condition": "treated"})
+    results = rnaseq.test_contrast(dds, "condition", reference="treated", target="untreated", shrink=False)
+    r_results = pd.read_csv(PASILLA / "R_DESeq2_1.46.0_results_untreated_vs_treated.csv", index_col=0)
+    return dds, results, r_results
+
+
+def test_pasilla_agrees_with_r(pasilla):
+    _, results, r_results = pasilla
+    numbers = agreement(results, r_results)
+    assert numbers["pearson"] >= 0.999
+    assert numbers["within_0.01"] >= 0.99
+    assert numbers["jaccard"] >= 0.95
+
+
+def test_pasilla_table_layout(pasilla):
+    _, results, r_results = pasilla
+    assert results.columns.tolist() == rnaseq.RESULT_COLUMNS
+    assert len(results) == len(r_results) == 14599
+    padj = results["padj"].to_numpy()
+    finite = padj[~np.isnan(padj)]
+    assert np.all(np.diff(finite) >= 0)
+    assert np.isnan(padj[len(finite):]).all()  # NaN last
+    assert results["log2FoldChange_shrunk"].isna().all()  # shrink=False
+    # All-zero genes: baseMean 0 and no test, as in R.
+    zero = r_results.index[r_results["baseMean"] == 0]
+    assert results.set_index("gene").loc[zero, "pvalue"].isna().all()
+
+
+def test_pasilla_size_factors_and_normalized_counts(pasilla):
+    dds, _, _ = pasilla
+    factors = rnaseq.size_factors(dds)
+    assert factors.columns.tolist() == ["sample", "size_factor"]
+    assert factors["sample"].tolist() == ["treated1", "treated2", "treated3", "untreated1", "untreated2",
+                                          "untreated3", "untreated4"]
+    raw, _ = read_counts(PASILLA / "pasilla_counts.csv")
+    # Median of ratios (DESeq2's estimateSizeFactors), written out independently.
+    with np.errstate(divide="ignore"):
+        log_counts = np.log(raw.to_numpy(dtype=float))
+    log_geomeans = log_counts.mean(axis=1)
+    usable = np.isfinite(log_geomeans)
+    expected = np.exp(np.median(log_counts[usable] - log_geomeans[usable, None], axis=0))
+    np.testing.assert_allclose(factors["size_factor"].to_numpy(), expected, rtol=1e-10)
+    normalized = rnaseq.normalized_counts(dds)
+    assert normalized.columns.tolist() == ["gene"] + factors["sample"].tolist()
+    recovered = normalized.set_index("gene").to_numpy() * factors["size_factor"].to_numpy()
+    np.testing.assert_allclose(recovered, raw.to_numpy(), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- keloid
+
+
+@pytest.fixture(scope="module")
+def keloid():
+    sheet = pd.read_csv(KELOID / "metadata.csv")
+    sheet = sheet[sheet["condition"].isin(["Keloid Scar", "Normal Scar"])]
+    counts, _ = read_counts(KELOID / "counts.csv", samples=sheet["sample"].tolist())
+    dds = rnaseq.fit_deseq(counts, sheet, "~condition", reference_levels={"condition": "Normal Scar"})
+    results = rnaseq.test_contrast(dds, "condition", reference="Normal Scar", target="Keloid Scar", shrink=False)
+    r_results = pd.read_csv(KELOID / "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv", index_col=0)
+    return dds, results, r_results
+
+
+def test_keloid_collagens_up(keloid):
+    _, results, _ = keloid
+    table = results.set_index("symbol")
+    for gene in ("COL1A1", "COL1A2", "COL3A1"):
+        assert table.at[gene, "log2FoldChange"] > 1.0
+        assert table.at[gene, "padj"] < 0.05
+
+
+def test_keloid_tgfb1_matches_r(keloid):
+    _, results, r_results = keloid
+    ours = results.set_index("gene").at["TGFB1", "log2FoldChange"]
+    theirs = r_results.at["TGFB1", "log2FoldChange"]
+    assert theirs == pytest.approx(0.8136, abs=1e-3)
+    assert abs(ours - theirs) <= 0.05
+
+
+def test_keloid_agrees_with_r(keloid):
+    _, results, r_results = keloid
+    numbers = agreement(results, r_results)
+    assert numbers["pearson"] >= 0.999
+    assert numbers["within_0.01"] >= 0.99
+    assert numbers["jaccard"] >= 0.95
+
+
+def test_keloid_levels_with_spaces_and_markers(keloid):
+    dds, results, _ = keloid
+    assert "condition[T.Keloid Scar]" in dds.obsm["design_matrix"].columns
+    assert dds.uns["fibroskin"]["reference_levels"] == {"condition": "Normal Scar"}
+    markers = rnaseq.marker_results(results, default_markers(), SymbolIndex.build())
+    assert markers.columns.tolist() == rnaseq.MARKER_COLUMNS
+    assert markers["symbol"].tolist() == default_markers()
+    found = markers.set_index("symbol")["found"]
+    # The keloid matrix has neither CTGF/CCN2 nor COMP: reported, not an error.
+    assert not found["CCN2"] and not found["COMP"]
+    assert found[["TGFB1", "COL1A1", "COL1A2", "COL3A1"]].all()
+    missing = markers.set_index("symbol").loc["CCN2"]
+    assert missing["gene"] == "" and np.isnan(missing["log2FoldChange"]) and np.isnan(missing["padj"])
+
+
+def test_keloid_vst_is_deterministic_and_leaves_fit_alone(keloid):
+    dds, _, _ = keloid
+    dispersions = dds.var["dispersions"].to_numpy().copy()
+    first = rnaseq.vst(dds)
+    second = rnaseq.vst(dds)
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    np.testing.assert_array_equal(dds.var["dispersions"].to_numpy(), dispersions)
+    assert first.columns.tolist() == ["gene"] + [str(s) for s in dds.obs_names]
+    assert first["gene"].tolist() == [str(g) for g in dds.var_names]
+    col1a1 = first.set_index("gene").loc["COL1A1"]
+    # VST is on the log2 scale: ~log2 of normalized counts for highly expressed genes.
+    normalized = rnaseq.normalized_counts(dds).set_index("gene").loc["COL1A1"]
+    np.testing.assert_allclose(col1a1.to_numpy(), np.log2(normalized.to_numpy()), atol=0.05)
+
+
+# --------------------------------------------------------------------------- simulated
+
+
+@pytest.fixture(scope="module")
+def simulated():
+    return rnaseq.simulate_counts(n_genes=600, n_patients=4, seed=1)
+
+
+@pytest.fixture(scope="module")
+def simulated_fit(simulated):
+    counts, sheet = simulated
+    dds = rnaseq.fit_deseq(counts, sheet, "~patient + condition", reference_levels={"condition": "non-lesional"})
+    results = rnaseq.test_contrast(dds, "condition", "non-lesional", "lesional")
+    return dds, results
+
+
+def test_results_do_not_depend_on_n_cpus(simulated):
+    counts, sheet = simulated
+    tables = []
+    for n_cpus in (1, 2):
+        dds = rnaseq.fit_deseq(counts, sheet, "~batch + condition", n_cpus=n_cpus,
+                               reference_levels={"condition": "non-lesional"})
+        tables.append(rnaseq.test_contrast(dds, "condition", "non-lesional", "lesional"))
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+def test_simulated_markers_found_by_alias_and_versioned_ensembl(simulated_fit):
+    _, results = simulated_fit
+    markers = rnaseq.marker_results(results, ["TGFB1", "CTGF", "collagen-1", "ENSG00000168542", "NOTAGENE"])
+    table = markers.set_index("symbol")
+    assert markers["symbol"].tolist() == ["TGFB1", "CCN2", "COL1A1", "COL3A1", "NOTAGENE"]
+    assert table.at["CCN2", "gene"] == "CTGF"
+    assert table.at["TGFB1", "gene"].startswith("ENSG00000105329.")
+    assert table.at["COL3A1", "gene"].startswith("ENSG00000168542.")
+    assert table.loc[["TGFB1", "CCN2", "COL1A1", "COL3A1"], "found"].all()
+    assert not table.at["NOTAGENE", "found"]
+    # Simulated truth: markers raised 1.5-3 log2 units in lesional skin.
+    assert (table.loc[["TGFB1", "CCN2", "COL1A1", "COL3A1"], "log2FoldChange"] > 1.0).all()
+    assert (table.loc[["TGFB1", "CCN2", "COL1A1", "COL3A1"], "padj"] < 0.05).all()
+
+
+def test_shrunken_lfc_is_shrunk_towards_zero(simulated_fit):
+    _, results = simulated_fit
+    tested = results.dropna(subset=["log2FoldChange", "log2FoldChange_shrunk"])
+    assert len(tested) > 550
+    mle, shrunk = tested["log2FoldChange"].abs(), tested["log2FoldChange_shrunk"].abs()
+    assert (shrunk <= mle + 1e-6).mean() > 0.95
+    # Weak, noisy effects shrink a lot, strong well-measured ones barely.
+    noisy = tested["pvalue"] > 0.5
+    strong = tested["padj"] < 1e-10
+    noisy_ratio = (shrunk[noisy] / mle[noisy]).median()
+    strong_ratio = (shrunk[strong] / mle[strong]).median()
+    assert noisy_ratio < 0.8
+    assert strong_ratio > 0.95
+
+
+def test_contrast_against_non_baseline_reference_is_reparametrised(simulated, simulated_fit):
+    counts, sheet = simulated
+    _, wanted = simulated_fit
+    # Alphabetical levels make "lesional" the baseline: non-lesional is no coefficient.
+    dds = rnaseq.fit_deseq(counts, sheet, "~patient + condition")
+    assert dds.uns["fibroskin"]["reference_levels"]["condition"] == "lesional"
+    results = rnaseq.test_contrast(dds, "condition", "non-lesional", "lesional")
+    merged = wanted.set_index("gene").join(results.set_index("gene"), rsuffix="_other")
+    # Two separate fits agree to the optimisers' tolerance: pydeseq2's L-BFGS-B fits of
+    # dispersions and apeglm MAPs move LFCs by up to a few 1e-3 when reparametrised.
+    np.testing.assert_allclose(merged["log2FoldChange"], merged["log2FoldChange_other"], atol=2e-3)
+    np.testing.assert_allclose(merged["log2FoldChange_shrunk"], merged["log2FoldChange_shrunk_other"], atol=1e-2)
+    np.testing.assert_allclose(-np.log10(merged["pvalue"]), -np.log10(merged["pvalue_other"]), rtol=0.01, atol=0.02)
+    markers = rnaseq.marker_results(results, ["TGFB1", "COL1A1"])
+    assert (markers["log2FoldChange_shrunk"] > 1.0).all()
+
+
+def test_sort_order_is_stable():
+    table = pd.DataFrame({
+        "gene": ["c", "b", "a", "d", "e"],
+        "padj": [0.1, 0.01, 0.1, np.nan, np.nan],
+        "pvalue": [0.05, 0.001, 0.05, 0.2, np.nan],
+    })
+    assert rnaseq.sort_results(table)["gene"].tolist() == ["b", "a", "c", "d", "e"]
+
+
+def test_prefilter_uses_smallest_group():
+    counts = pd.DataFrame(
+        {"a1": [10, 10, 0, 50], "a2": [10, 0, 0, 50], "a3": [10, 0, 0, 50], "b1": [0, 12, 9, 0], "b2": [0, 11, 30, 0]},
+        index=["in_all_a", "two_samples", "one_sample", "a_only"],
+    )
+    groups = pd.Series(["A", "A", "A", "B", "B"], index=counts.columns)
+    kept = rnaseq.prefilter(counts, groups, min_count=10)
+    assert kept.index.tolist() == ["in_all_a", "two_samples", "a_only"]
+    assert rnaseq.prefilter(counts, groups, min_count=0).index.tolist() == counts.index.tolist()
+
+
+def test_input_problems_are_reported(simulated, simulated_fit):
+    counts, sheet = simulated
+    with pytest.raises(InputErrors) as raised:
+        rnaseq.fit_deseq(counts, sheet.iloc[1:], "~condition")
+    assert "P1_non-lesional" in str(raised.value)
+    with pytest.raises(InputErrors) as raised:
+        rnaseq.fit_deseq(counts, sheet, "~condition", reference_levels={"condition": "healthy"})
+    assert "healthy" in str(raised.value) and "non-lesional" in str(raised.value)
+    dds, _ = simulated_fit
+    with pytest.raises(InputErrors) as raised:
+        rnaseq.test_contrast(dds, "condition", "non-lesional", "Lesional")
+    assert "'Lesional'" in str(raised.value)
