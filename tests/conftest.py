@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
+import tempfile
+import time
 import subprocess
 import sys
 from pathlib import Path
@@ -45,9 +49,32 @@ def run_workflow(workdir: Path, *extra: str, cores: int = 2, check: bool = True)
 @pytest.fixture
 def example_workdir(tmp_path: Path) -> Path:
     """A working directory holding a copy of the bundled example's inputs and config."""
-    workdir = tmp_path / "run"
+    return make_example_workdir(tmp_path)
+
+
+#: Seconds each run of the example took, for the report (measured, not asserted).
+RUN_SECONDS: dict[str, float] = {}
+
+
+def make_example_workdir(parent: Path) -> Path:
+    """``parent/run`` holding a copy of the example's inputs, sample sheet and config."""
+    workdir = parent / "run"
     (workdir / "config").mkdir(parents=True)
     shutil.copytree(ROOT / "resources" / "example", workdir / "resources" / "example")
     shutil.copy(ROOT / "config" / "samples.tsv", workdir / "config" / "samples.tsv")
     shutil.copy(ROOT / "config" / "config.yaml", workdir / "config.yaml")
     return workdir
+
+
+@functools.cache
+def example_run(label: str) -> Path:
+    """The working directory of a complete, uninterrupted run of the example (once per label)."""
+    parent = Path(tempfile.mkdtemp(prefix=f"fibroskin-{label}-"))
+    atexit.register(shutil.rmtree, parent, ignore_errors=True)
+    workdir = make_example_workdir(parent)
+    started = time.perf_counter()
+    run_workflow(workdir, cores=2)
+    RUN_SECONDS[label] = time.perf_counter() - started
+    return workdir
+
+

@@ -1,4 +1,10 @@
-"""Vectorised pydeseq2 backend (fibroskin.fast_inference) against known answers and stock."""
+"""Vectorised pydeseq2 backend (fibroskin.fast_inference) against known answers, stock and R.
+
+One stock-backend pasilla fit (module scope, about a minute) serves every comparison
+with stock pydeseq2: the backend in pydeseq2's own pipeline (``mode="exact"``), and the
+workflow's fast engine (R's estimators, trend and filtering). Stock shrinkage on all
+genes takes minutes, so shrinkage is compared on a 400-gene subset.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +21,16 @@ from pydeseq2 import utils as pd_utils
 from fibroskin.fast_inference import (
     FastDeseqDataSet,
     VectorizedInference,
+    _dispersion_objective,
     minimise_log_dispersion,
     nb_nll_matrix,
+    r_fit_disp,
+    trigamma,
 )
+from fibroskin.independent_filtering import RFaithfulDeseqStats
 
 PASILLA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pasilla"
+R_PASILLA = PASILLA / "R_DESeq2_1.46.0_results_untreated_vs_treated.csv"
 DESIGN = np.array([[1, 0], [1, 0], [1, 0], [1, 1], [1, 1], [1, 1]], dtype=float)
 
 
@@ -79,7 +90,7 @@ def test_nb_nll_matches_pydeseq2():
 
 def test_wald_and_alpha_match_stock_on_same_inputs():
     counts, meta = _pasilla()
-    x = counts.to_numpy()[:, :3000]
+    x = counts.to_numpy()[:, :1500]
     keep = x.sum(0) > 50
     x = x[:, keep].astype(float)
     design = np.column_stack([np.ones(7), (meta["condition"] == "untreated").to_numpy()])
@@ -104,7 +115,12 @@ def test_wald_and_alpha_match_stock_on_same_inputs():
     interior = conv & (a_s > 1e-4)
     dlog = np.abs(np.log(a_f[interior]) - np.log(a_s[interior]))
     assert np.quantile(dlog, 0.99) <= 1e-4
-    assert dlog.max() <= 5e-3
+    # where they differ more (measured up to 0.02 on this subset), this backend's
+    # estimate has the lower loss: L-BFGS-B stopped short, not this backend
+    far = np.flatnonzero(interior)[dlog > 5e-3]
+    loss = [_dispersion_objective(np.log(a[far]), x[:, far].T, mu_f[:, far].T, design, True, None, None)
+            for a in (a_f, a_s)]
+    assert (loss[0] <= loss[1] + 1e-9 * np.abs(loss[1])).all()
 
 
 def test_lfc_shrink_matches_stock_lfc():
@@ -148,7 +164,28 @@ def _fit(inference, dds_class=DeseqDataSet, **kwargs) -> tuple[pd.DataFrame, Des
 
 @pytest.fixture(scope="module")
 def stock_pasilla():
-    return _fit(DefaultInference(n_cpus=2))
+    results, dds = _fit(DefaultInference(n_cpus=2))
+    # the same fit tested at R's default alpha, to compare with the stored R table
+    stats = DeseqStats(dds, contrast=["condition", "untreated", "treated"], alpha=0.1,
+                       inference=dds.inference, quiet=True)
+    stats.summary()
+    return results, dds, stats.results_df
+
+
+@pytest.fixture(scope="module")
+def fast_engine_pasilla():
+    """The workflow's fast engine: R's estimators, trend, prior and filtering."""
+    counts, meta = _pasilla()
+    dds = FastDeseqDataSet(counts=counts, metadata=meta, design="~condition",
+                           trend_scheme="r", quiet=True)
+    dds.deseq2()
+    tables = {}
+    for alpha in (0.05, 0.1):
+        stats = RFaithfulDeseqStats(dds, contrast=["condition", "untreated", "treated"],
+                                    alpha=alpha, inference=dds.inference, quiet=True)
+        stats.summary()
+        tables[alpha] = stats.results_df
+    return tables, dds
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +200,7 @@ def test_calls_match_stock_with_stock_filtering(stock_pasilla, fast_pasilla):
 
 
 def test_lfc_matches_stock(stock_pasilla, fast_pasilla):
-    (stock, sdds), (fast, fdds) = stock_pasilla, fast_pasilla
+    (stock, sdds, _), (fast, _) = stock_pasilla, fast_pasilla
     both = (
         (stock["baseMean"] >= 10)
         & sdds.var["_genewise_converged"].fillna(False).to_numpy(bool)
@@ -201,3 +238,116 @@ def test_fast_dds_pydeseq2_trend_equals_stock_dds_with_fast_inference(fast_pasil
     res, _ = _fit(VectorizedInference(), dds_class=FastDeseqDataSet)
     pd.testing.assert_series_equal(res["log2FoldChange"], fast_res["log2FoldChange"],
                                    rtol=1e-10)
+
+
+def _jaccard(a: pd.Series, b: pd.Series) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_fast_engine_vs_stock_and_r(stock_pasilla, fast_engine_pasilla):
+    stock, sdds, stock_r_alpha = stock_pasilla
+    tables, _ = fast_engine_pasilla
+    r = pd.read_csv(R_PASILLA, index_col=0).loc[stock.index]
+    converged = (sdds.var[["_genewise_converged", "_MAP_converged", "_LFC_converged"]]
+                 .fillna(False).astype(bool).all(axis=1))
+    both = (stock["baseMean"] >= 10) & converged
+    fast = tables[0.05]
+    dlfc = (fast["log2FoldChange"] - stock["log2FoldChange"]).abs()[both]
+    changed = ((fast["padj"] < 0.05) != (stock["padj"] < 0.05)).mean()
+    # Issue 8's "same as stock" targets (max |dLFC| <= 1e-4 at baseMean >= 10, <= 0.1% of
+    # calls changed) are not met by the fast engine, by design: it reproduces R DESeq2,
+    # and stock pydeseq2 differs from R (its trend fit keeps near-floor genes and drops
+    # genes cumulatively, its L-BFGS-B optimum is not R's line-search stop, its MAD
+    # constant, MAP start, Wald weights and lowess differ). Measured on pasilla: max
+    # |dLFC| 0.026, 0.16% of calls changed; keloid: 6.7e-4 and 0.14%.
+    assert dlfc.max() <= 0.03
+    assert changed <= 0.002
+    # ... and where they differ, R is on the fast engine's side: against the stored R
+    # table (alpha 0.1 filtering), fast Jaccard 1.0 and NA pattern 100%; stock 0.967, 96.7%.
+    fast_r = tables[0.1]
+    r_calls = r["padj"] < 0.05
+    assert _jaccard(fast_r["padj"] < 0.05, r_calls) >= 0.99
+    assert (fast_r["padj"].isna() == r["padj"].isna()).mean() >= 0.99
+    assert _jaccard(stock_r_alpha["padj"] < 0.05, r_calls) < 0.98
+    expressed = r["baseMean"] >= 10
+    assert (fast_r["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed].max() <= 1e-6
+    assert (stock_r_alpha["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed].max() > 1e-2
+
+
+# -- R DESeq2's estimators -----------------------------------------------------------
+
+
+def test_trigamma_matches_scipy():
+    x = np.concatenate([np.logspace(-3, 9, 5000), np.arange(0.5, 60, 0.5)])
+    np.testing.assert_allclose(trigamma(x), pd_utils.polygamma(1, x), rtol=5e-15)
+
+
+def test_r_fit_disp_matches_scalar_port_of_the_cpp():
+    """The vectorised line search takes the same steps as a literal port of fitDisp."""
+    from fibroskin.fast_inference import _outer_columns, r_dlog_posterior, r_log_posterior
+
+    rng = np.random.default_rng(5)
+    counts = rng.negative_binomial(3, 0.05, size=(40, 6)).astype(float)
+    counts[:5] = rng.poisson(20, size=(5, 6))  # near-Poisson genes walk to the floor
+    mu = np.repeat(counts.reshape(40, 2, 3).mean(2), 3, axis=1) + 0.5
+    start = np.log(np.full(40, 0.2))
+    min_log_alpha = np.log(1e-9)
+    fit = r_fit_disp(counts, mu, DESIGN, start, min_log_alpha)
+    outer = _outer_columns(DESIGN)
+
+    def lp(g, a):
+        return r_log_posterior(np.array([a]), counts[g:g + 1], mu[g:g + 1], outer, 2)[0]
+
+    def dlp(g, a):
+        return r_dlog_posterior(np.array([a]), counts[g:g + 1], mu[g:g + 1], outer, 2)[0]
+
+    for g in range(40):
+        a, kappa, accepted, iterations = start[g], 1.0, 0, 0
+        cur_lp, cur_dlp = lp(g, a), dlp(g, a)
+        for _ in range(100):
+            iterations += 1
+            propose = a + kappa * cur_dlp
+            if propose < -30.0:
+                kappa = (-30.0 - a) / cur_dlp
+            if propose > 10.0:
+                kappa = (10.0 - a) / cur_dlp
+            theta_kappa = -lp(g, a + kappa * cur_dlp)
+            if theta_kappa <= -cur_lp - kappa * 1e-4 * cur_dlp**2:
+                accepted += 1
+                a = a + kappa * cur_dlp
+                new_lp = lp(g, a)
+                if new_lp - cur_lp < 1e-6:
+                    cur_lp = new_lp
+                    break
+                if a < min_log_alpha:
+                    break
+                cur_lp, cur_dlp = new_lp, dlp(g, a)
+                kappa = min(kappa * 1.1, 1.0)
+                if accepted % 5 == 0:
+                    kappa /= 2
+            else:
+                kappa /= 2
+        assert fit["iter"][g] == iterations and fit["iter_accept"][g] == accepted
+        assert fit["log_alpha"][g] == pytest.approx(a, abs=1e-12)
+        assert fit["last_lp"][g] == pytest.approx(cur_lp, abs=1e-9)
+
+
+def test_fast_engine_refit_of_cooks_outliers_uses_fast_class():
+    # 7+ replicates per group: outliers are replaced and refitted on the same scheme
+    rng = np.random.default_rng(11)
+    n, g = 16, 300
+    mu = rng.lognormal(4, 1.5, size=g)
+    size = 1 / (0.05 + 1 / mu)
+    counts = rng.negative_binomial(size, size / (size + mu), size=(n, g))
+    counts[0, :5] = counts[0, :5] * 30 + 500  # outliers in sample 0
+    meta = pd.DataFrame({"condition": ["a", "b"] * (n // 2)}, index=[f"s{i}" for i in range(n)])
+    frame = pd.DataFrame(counts, index=meta.index, columns=[f"g{j}" for j in range(g)])
+    dds = FastDeseqDataSet(counts=frame, metadata=meta, design="~condition",
+                           trend_scheme="r", quiet=True)
+    dds.deseq2()
+    refitted = dds.var["refitted"].to_numpy(bool)
+    assert refitted[:5].all()
+    # refitted genes' baseMean comes from the replaced counts, as in R
+    assert (dds.var["_normed_means"].to_numpy()[:5] < (frame.iloc[:, :5] / dds.obs["size_factors"].to_numpy()[:, None]).mean().to_numpy()).all()
+    assert np.isfinite(dds.varm["LFC"].to_numpy()).all()
+    assert not dds.cooks_outlier()[:5].any()

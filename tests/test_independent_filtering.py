@@ -96,7 +96,7 @@ def _r_faithful_results(counts, metadata, contrast):
                            trend_scheme="r", quiet=True)
     dds.deseq2()
     # R's results() default alpha is 0.1; calls are then read at 0.05
-    stats = RFaithfulDeseqStats(dds, contrast=contrast, alpha=0.1, quiet=True)
+    stats = RFaithfulDeseqStats(dds, contrast=contrast, alpha=0.1, inference=dds.inference, quiet=True)
     stats.summary()
     return stats.results_df
 
@@ -116,8 +116,11 @@ def keloid_vs_r():
     counts = pd.read_csv(KELOID / "counts.csv", index_col=0).T
     meta = pd.read_csv(KELOID / "metadata.csv", index_col=0)
     meta = meta[meta["condition"].isin(["Keloid Scar", "Normal Scar"])][["condition"]]
-    meta["condition"] = meta["condition"].map({"Keloid Scar": "keloid",
-                                               "Normal Scar": "normal"})
+    # R's parametrisation (normal scar the baseline, LFC a coefficient); with keloid as
+    # baseline the IRLS stopping point moves LFCs of a few high-count genes by ~5e-5
+    meta["condition"] = pd.Categorical(
+        meta["condition"].map({"Keloid Scar": "keloid", "Normal Scar": "normal"}),
+        categories=["normal", "keloid"])
     ours = _r_faithful_results(counts.loc[meta.index], meta,
                                ["condition", "keloid", "normal"])
     r = pd.read_csv(KELOID / "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv",
@@ -132,19 +135,25 @@ def test_pasilla_na_pattern_matches_r(pasilla_vs_r):
 
 def test_pasilla_calls_match_r(pasilla_vs_r):
     ours, r = pasilla_vs_r
-    # measured 0.988; the issue's target is 0.99 (see module docstring of
-    # fast_inference for the remaining dispersion-estimate gap)
-    assert _jaccard(ours["padj"] < 0.05, r["padj"] < 0.05) >= 0.985
+    # issue 8's target 0.99; measured 1.0 (845 calls) since the fast engine uses R's
+    # dispersion estimator (fast_inference.r_fit_disp)
+    assert _jaccard(ours["padj"] < 0.05, r["padj"] < 0.05) >= 0.99
+    # the threshold R chose: every gene R tests is tested here and no other
+    assert (ours["padj"].isna() == r["padj"].isna()).all()
 
 
-def test_pasilla_lfc_close_to_r(pasilla_vs_r):
+def test_pasilla_lfc_and_padj_match_r(pasilla_vs_r):
     ours, r = pasilla_vs_r
     expressed = r["baseMean"] >= 10
     diff = (ours["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed]
-    assert diff.max() < 2e-3
+    assert diff.max() < 1e-6  # measured 6e-10
+    tested = r["padj"].notna()
+    np.testing.assert_allclose(ours.loc[tested, "padj"], r.loc[tested, "padj"], rtol=1e-5)
 
 
 def test_keloid_matches_r(keloid_vs_r):
     ours, r = keloid_vs_r
-    assert (ours["padj"].isna() == r["padj"].isna()).mean() >= 0.99
-    assert _jaccard(ours["padj"] < 0.05, r["padj"] < 0.05) >= 0.99
+    assert (ours["padj"].isna() == r["padj"].isna()).mean() >= 0.99  # measured 100%
+    assert _jaccard(ours["padj"] < 0.05, r["padj"] < 0.05) >= 0.99  # measured 1.0
+    tested = r["padj"].notna()
+    np.testing.assert_allclose(ours.loc[tested, "padj"], r.loc[tested, "padj"], rtol=1e-5)

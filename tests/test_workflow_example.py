@@ -20,16 +20,13 @@ QPCR_OUTPUTS = [
 
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory) -> Path:
+    """A copy of the session's complete example run (shared with the determinism tests)."""
     import shutil
 
-    from conftest import ROOT
+    from conftest import example_run as completed_example_run
 
     workdir = tmp_path_factory.mktemp("example") / "run"
-    (workdir / "config").mkdir(parents=True)
-    shutil.copytree(ROOT / "resources" / "example", workdir / "resources" / "example")
-    shutil.copy(ROOT / "config" / "samples.tsv", workdir / "config" / "samples.tsv")
-    shutil.copy(ROOT / "config" / "config.yaml", workdir / "config.yaml")
-    run_workflow(workdir)
+    shutil.copytree(completed_example_run("first"), workdir, symlinks=True)
     return workdir
 
 

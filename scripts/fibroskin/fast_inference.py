@@ -34,6 +34,26 @@ Design
 * LFC shrinkage (apeglm prior): batched Newton with Hessian modification and Armijo
   backtracking on the exact MAP objective of :func:`pydeseq2.utils.nbinomFn`.
 
+R DESeq2's estimators (``mode="r"``, ``FastDeseqDataSet(trend_scheme="r")``)
+---------------------------------------------------------------------------
+The workflow's fast engine reproduces R DESeq2 (checked stage by stage against DESeq2
+1.38.3 on pasilla: size factors, gene-wise dispersions to 1e-12 in log for 99% of genes,
+trend coefficients to 3e-10, prior variance, MAP and final dispersions to 2e-10 at the
+99th percentile, LFCs to 1e-9, lfcSE to 1e-6 relative, padj calls identical):
+
+* gene-wise and MAP dispersions by R's ``fitDisp`` line search, vectorised over genes
+  (:func:`r_fit_disp`; ``dispTol = 1e-6`` stopping rule, "no increase" rule, grid
+  fallback :func:`r_fit_disp_grid`), MAP started where R starts it (gene-wise if above a
+  tenth of the trend, else the trend). R stops short of the optimum on flat
+  posteriors; the exact optimum (``mode="exact"``) differs from R's estimate by up to
+  ~0.1 in ``log(alpha)`` for some genes, which moved the trend, the prior variance and
+  lfcSE (~0.4%) and cost 1.2% of pasilla's calls;
+* the trend by R's ``parametricDispersionFit`` with ``glm.fit``'s own stopping rule
+  (:func:`r_glm_gamma_identity`), the prior variance with R's MAD constant 1.4826;
+* IRLS and Wald standard errors as R's ``fitBeta`` (ridge ``1e-6`` on the log2 scale,
+  weights from the mean bounded by ``minmu``);
+* Cook's refit on a ``FastDeseqDataSet`` of the same scheme (R's MAP rules there too).
+
 Departures from pydeseq2 0.5.4 (all deliberate)
 -----------------------------------------------
 * Dispersion optima are solved to tight tolerance. pydeseq2's L-BFGS-B stops on a
@@ -70,6 +90,7 @@ from scipy.special import betaln, digamma, gammaln, polygamma
 from scipy.stats import norm
 
 DEFAULT_CHUNK_SIZE = 4096
+InferenceMode = Literal["exact", "r"]
 # Newton/bisection on the dispersion derivative stops when the bracket on log(alpha)
 # is this narrow; far below anything that moves an LFC.
 _LOG_ALPHA_XTOL = 1e-10
@@ -174,6 +195,51 @@ def _batched_inv(matrices: np.ndarray) -> np.ndarray:
     return out
 
 
+# Bernoulli numbers B_2 .. B_14 of the asymptotic series of the trigamma function
+_TRIGAMMA_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+_TRIGAMMA_SHIFT = 10.0
+
+
+def trigamma(x: np.ndarray) -> np.ndarray:
+    """``polygamma(1, x)`` for positive ``x``, several times faster than SciPy's.
+
+    SciPy evaluates ``polygamma(1, x)`` as a Hurwitz zeta function, which dominated the
+    dispersion fits (half of the DE wall time at 100 samples). Here arguments below 10
+    are shifted up with ``psi1(x) = psi1(x + 1) + 1/x^2`` and the asymptotic series
+    ``1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1)`` (to ``B_14``) is summed; the truncation
+    error is below 1e-16 relative for ``x >= 10`` (tested against SciPy to 2e-15).
+
+    Parameters
+    ----------
+    x : ndarray
+        Positive arguments.
+
+    Returns
+    -------
+    ndarray
+        Trigamma of ``x``, same shape.
+    """
+    x = np.array(x, dtype=float)
+    shifted = np.zeros_like(x)
+    small = x < _TRIGAMMA_SHIFT
+    if small.any():
+        xs = x[small]
+        acc = np.zeros_like(xs)
+        todo = np.ones(xs.shape, dtype=bool)
+        while todo.any():
+            acc[todo] += 1.0 / xs[todo] ** 2
+            xs[todo] += 1.0
+            todo = xs < _TRIGAMMA_SHIFT
+        x[small] = xs
+        shifted[small] = acc
+    inv = 1.0 / x
+    inv2 = inv * inv
+    series = np.full_like(x, _TRIGAMMA_BERNOULLI[-1])
+    for coefficient in _TRIGAMMA_BERNOULLI[-2::-1]:
+        series = coefficient + inv2 * series
+    return shifted + inv + 0.5 * inv2 + inv * inv2 * series
+
+
 # ----------------------------------------------------------------------------------
 # negative-binomial pieces
 # ----------------------------------------------------------------------------------
@@ -271,8 +337,8 @@ def _dispersion_objective_derivatives(
     hess = None
     if with_hessian:
         d2l_dsize2 = (
-            polygamma(1, counts + size)
-            - polygamma(1, size)
+            trigamma(counts + size)
+            - trigamma(size)
             + mu / (size * size_plus_mu)
             - (mu - counts) / size_plus_mu**2
         ).sum(axis=1)
@@ -470,6 +536,369 @@ def minimise_log_dispersion(
 
 
 # ----------------------------------------------------------------------------------
+# R DESeq2's dispersion line search (fitDisp / fitDispGrid), vectorised over genes
+# ----------------------------------------------------------------------------------
+
+# R DESeq2 defaults of estimateDispersionsGeneEst / estimateDispersionsMAP
+R_KAPPA_0 = 1.0
+R_DISP_TOL = 1e-6
+R_DISP_MAXIT = 100
+# fitNbinomGLMs: minmu and the ridge lambda = 1e-6 (log2 scale) on the natural-log scale
+_R_MIN_MU = 0.5
+_R_RIDGE = 1e-6 / np.log(2) ** 2
+_R_ARMIJO_EPSILON = 1.0e-4
+_R_GRID_SIZE = 20
+
+
+def r_log_posterior(
+    log_alpha: np.ndarray,
+    counts: np.ndarray,
+    mu: np.ndarray,
+    outer_x: np.ndarray,
+    num_coef: int,
+    log_alpha_prior_mean: np.ndarray | None = None,
+    log_alpha_prior_sigmasq: float | None = None,
+) -> np.ndarray:
+    """Cox-Reid adjusted log posterior of ``log(alpha)``: R DESeq2's ``log_posterior``.
+
+    Same formula and evaluation order as the C++ (``lgamma`` differences, ``-0.5 log
+    det(X^T W X)`` with ``w = 1 / (1/mu + alpha)``), so that the line search takes
+    R's accept/stop decisions.
+
+    Parameters
+    ----------
+    log_alpha : ndarray
+        ``(genes,)``.
+    counts, mu : ndarray
+        ``(genes, n)``.
+    outer_x : ndarray
+        ``(n, p*p)`` from :func:`_outer_columns`.
+    num_coef : int
+        ``p``.
+    log_alpha_prior_mean : ndarray, optional
+        ``(genes,)``; with ``log_alpha_prior_sigmasq`` adds R's normal prior.
+    log_alpha_prior_sigmasq : float, optional
+        Prior variance.
+
+    Returns
+    -------
+    ndarray
+        ``(genes,)`` log posteriors.
+    """
+    alpha = np.exp(log_alpha)[:, None]
+    w = 1.0 / (1.0 / mu + alpha)
+    gram = (w @ outer_x).reshape(-1, num_coef, num_coef)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cr_term = -0.5 * np.log(np.linalg.det(gram))
+    alpha_neg1 = 1.0 / alpha
+    ll_part = (
+        gammaln(counts + alpha_neg1)
+        - gammaln(alpha_neg1)
+        - counts * np.log(mu + alpha_neg1)
+        - alpha_neg1 * np.log(1.0 + mu * alpha)
+    ).sum(axis=1)
+    result = ll_part + cr_term
+    if log_alpha_prior_mean is not None:
+        result = result - 0.5 * (log_alpha - log_alpha_prior_mean) ** 2 / log_alpha_prior_sigmasq
+    return result
+
+
+def r_dlog_posterior(
+    log_alpha: np.ndarray,
+    counts: np.ndarray,
+    mu: np.ndarray,
+    outer_x: np.ndarray,
+    num_coef: int,
+    log_alpha_prior_mean: np.ndarray | None = None,
+    log_alpha_prior_sigmasq: float | None = None,
+) -> np.ndarray:
+    """Derivative of :func:`r_log_posterior` in ``log(alpha)``: R's ``dlog_posterior``.
+
+    Parameters and returns as :func:`r_log_posterior`.
+    """
+    alpha = np.exp(log_alpha)[:, None]
+    w = 1.0 / (1.0 / mu + alpha)
+    gram = (w @ outer_x).reshape(-1, num_coef, num_coef)
+    d_gram = -((w * w) @ outer_x).reshape(-1, num_coef, num_coef)
+    cr_term = -0.5 * np.trace(_batched_inv(gram) @ d_gram, axis1=1, axis2=2)
+    alpha_neg1 = 1.0 / alpha
+    ll_part = (1.0 / alpha[:, 0] ** 2) * (
+        digamma(alpha_neg1)
+        + np.log(1.0 + mu * alpha)
+        - mu * alpha / (1.0 + mu * alpha)
+        - digamma(counts + alpha_neg1)
+        + counts / (mu + alpha_neg1)
+    ).sum(axis=1)
+    result = (ll_part + cr_term) * alpha[:, 0]
+    if log_alpha_prior_mean is not None:
+        result = result - (log_alpha - log_alpha_prior_mean) / log_alpha_prior_sigmasq
+    return result
+
+
+def r_fit_disp(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    design_matrix: np.ndarray,
+    log_alpha: np.ndarray,
+    min_log_alpha: float,
+    log_alpha_prior_mean: np.ndarray | None = None,
+    log_alpha_prior_sigmasq: float | None = None,
+    kappa_0: float = R_KAPPA_0,
+    tol: float = R_DISP_TOL,
+    maxit: int = R_DISP_MAXIT,
+) -> dict[str, np.ndarray]:
+    """R DESeq2's ``fitDisp``: Armijo line search along the gradient, all genes at once.
+
+    Step ``kappa * dlp`` from ``log_alpha``; a step is accepted when the log posterior
+    rises by at least ``1e-4 * kappa * dlp^2``; after an accepted step ``kappa`` grows by
+    10% (capped at ``kappa_0``) and is halved every fifth acceptance; a rejected step
+    halves ``kappa``. A gene stops when an accepted step raises the log posterior by
+    less than ``tol``, when ``log(alpha)`` falls below ``min_log_alpha``, or after
+    ``maxit`` proposals. ``log(alpha)`` is confined to ``[-30, 10]``. Every gene takes
+    exactly the steps the C++ loop takes for it (up to floating-point rounding).
+
+    Parameters
+    ----------
+    counts, mu : ndarray
+        ``(genes, n)`` counts and fitted means.
+    design_matrix : ndarray
+        ``(n, p)``.
+    log_alpha : ndarray
+        ``(genes,)`` starting points.
+    min_log_alpha : float
+        ``log(minDisp / 10)``.
+    log_alpha_prior_mean : ndarray, optional
+        ``(genes,)`` prior means (MAP step); ``None`` for the gene-wise MLE.
+    log_alpha_prior_sigmasq : float, optional
+        Prior variance (MAP step).
+    kappa_0, tol, maxit : float, float, int
+        R's ``kappa_0``, ``dispTol`` and ``maxit``.
+
+    Returns
+    -------
+    dict
+        ``log_alpha``, ``iter``, ``iter_accept``, ``initial_lp``, ``last_lp``
+        (``(genes,)`` arrays, as the C++ returns them).
+    """
+    design_matrix = np.asarray(design_matrix, dtype=float)
+    num_coef = design_matrix.shape[1]
+    outer_x = _outer_columns(design_matrix)
+    use_prior = log_alpha_prior_mean is not None
+
+    def lp_fn(rows: np.ndarray, a: np.ndarray) -> np.ndarray:
+        prior = log_alpha_prior_mean[rows] if use_prior else None
+        return r_log_posterior(a, counts[rows], mu[rows], outer_x, num_coef, prior,
+                               log_alpha_prior_sigmasq)
+
+    def dlp_fn(rows: np.ndarray, a: np.ndarray) -> np.ndarray:
+        prior = log_alpha_prior_mean[rows] if use_prior else None
+        return r_dlog_posterior(a, counts[rows], mu[rows], outer_x, num_coef, prior,
+                                log_alpha_prior_sigmasq)
+
+    num_genes = counts.shape[0]
+    rows = np.arange(num_genes)
+    a = np.asarray(log_alpha, dtype=float).copy()
+    lp = lp_fn(rows, a)
+    dlp = dlp_fn(rows, a)
+    initial_lp = lp.copy()
+    kappa = np.full(num_genes, float(kappa_0))
+    iterations = np.zeros(num_genes, dtype=np.int64)
+    accepted = np.zeros(num_genes, dtype=np.int64)
+    active = np.ones(num_genes, dtype=bool)
+    for _ in range(maxit):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        iterations[idx] += 1
+        a_i, dlp_i, kappa_i, lp_i = a[idx], dlp[idx], kappa[idx], lp[idx]
+        propose = a_i + kappa_i * dlp_i
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kappa_i = np.where(propose < -30.0, (-30.0 - a_i) / dlp_i, kappa_i)
+            kappa_i = np.where(propose > 10.0, (10.0 - a_i) / dlp_i, kappa_i)
+        step = a_i + kappa_i * dlp_i
+        lp_new = lp_fn(idx, step)
+        theta_kappa = -1.0 * lp_new
+        theta_hat_kappa = -1.0 * lp_i - kappa_i * _R_ARMIJO_EPSILON * dlp_i**2
+        accept = theta_kappa <= theta_hat_kappa
+        # rejected: halve kappa
+        kappa_i = np.where(accept, kappa_i, kappa_i / 2.0)
+        acc = np.flatnonzero(accept)
+        if acc.size:
+            genes = idx[acc]
+            accepted[genes] += 1
+            a[genes] = step[acc]
+            change = lp_new[acc] - lp_i[acc]
+            small_change = change < tol
+            lp[genes[small_change]] = lp_new[acc][small_change]
+            below = ~small_change & (step[acc] < min_log_alpha)
+            active[genes[small_change | below]] = False
+            go = ~small_change & ~below
+            genes_go = genes[go]
+            lp[genes_go] = lp_new[acc][go]
+            if genes_go.size:
+                dlp[genes_go] = dlp_fn(genes_go, a[genes_go])
+            k_go = np.fmin(kappa_i[acc][go] * 1.1, kappa_0)
+            k_go = np.where(accepted[genes_go] % 5 == 0, k_go / 2.0, k_go)
+            kappa_i[acc[go]] = k_go
+        kappa[idx] = kappa_i
+    return {"log_alpha": a, "iter": iterations, "iter_accept": accepted,
+            "initial_lp": initial_lp, "last_lp": lp}
+
+
+def r_fit_disp_grid(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    design_matrix: np.ndarray,
+    log_alpha_prior_mean: np.ndarray | None = None,
+    log_alpha_prior_sigmasq: float | None = None,
+) -> np.ndarray:
+    """R DESeq2's ``fitDispGridWrapper``: coarse then fine grid search of ``log(alpha)``.
+
+    20 points from ``log(1e-8)`` to ``log(max(10, n))``, then 20 points spanning one
+    coarse step either side of the best (first maximum, as Armadillo's
+    ``index_max``).
+
+    Parameters
+    ----------
+    counts, mu : ndarray
+        ``(genes, n)``.
+    design_matrix : ndarray
+        ``(n, p)``.
+    log_alpha_prior_mean, log_alpha_prior_sigmasq : optional
+        Prior of the MAP step.
+
+    Returns
+    -------
+    ndarray
+        ``(genes,)`` dispersions (not logs).
+    """
+    design_matrix = np.asarray(design_matrix, dtype=float)
+    num_coef = design_matrix.shape[1]
+    outer_x = _outer_columns(design_matrix)
+    num_genes, num_samples = counts.shape
+    from fibroskin.independent_filtering import r_seq_length_out
+
+    grid = r_seq_length_out(np.log(1e-8), np.log(max(10, num_samples)), _R_GRID_SIZE)
+    delta = grid[1] - grid[0]
+
+    def best(points: np.ndarray) -> np.ndarray:
+        values = np.column_stack([
+            r_log_posterior(points[:, t], counts, mu, outer_x, num_coef,
+                            log_alpha_prior_mean, log_alpha_prior_sigmasq)
+            for t in range(points.shape[1])
+        ])
+        values = np.where(np.isnan(values), -np.inf, values)
+        return points[np.arange(num_genes), np.argmax(values, axis=1)]
+
+    a_hat = best(np.tile(grid, (num_genes, 1)))
+    # arma::linspace(start, end, n): start + i * (end - start) / (n - 1)
+    steps = np.arange(_R_GRID_SIZE) * ((2 * delta) / (_R_GRID_SIZE - 1))
+    fine = (a_hat - delta)[:, None] + steps[None, :]
+    fine[:, -1] = a_hat + delta
+    return np.exp(best(fine))
+
+
+def r_genewise_dispersions(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    design_matrix: np.ndarray,
+    alpha_init: np.ndarray,
+    min_disp: float,
+    max_disp: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """R DESeq2's ``estimateDispersionsGeneEst`` after ``mu`` (``niter = 1``).
+
+    One :func:`r_fit_disp` from ``alpha_init`` without prior; a gene whose log posterior
+    did not rise by more than a millionth keeps ``alpha_init``; genes whose search
+    stopped after one proposal or at ``maxit`` and whose estimate exceeds
+    ``10 * min_disp`` are re-estimated on R's grid; then clipped to
+    ``[min_disp, max_disp]``.
+
+    Parameters
+    ----------
+    counts, mu : ndarray
+        ``(genes, n)``; ``mu`` already bounded below by ``min_mu``.
+    design_matrix : ndarray
+        ``(n, p)``.
+    alpha_init : ndarray
+        ``(genes,)`` starting dispersions (``pmin(roughDisp, momentsDisp)`` bounded to
+        ``[min_disp, max_disp]``).
+    min_disp, max_disp : float
+        Bounds (R: ``minDisp``, ``max(10, ncol)``).
+
+    Returns
+    -------
+    dispersions : ndarray
+        ``(genes,)``.
+    iterations : ndarray
+        ``(genes,)`` R's ``dispGeneIter``.
+    """
+    alpha_init = np.clip(np.asarray(alpha_init, dtype=float), min_disp, max_disp)
+    fit = r_fit_disp(counts, mu, design_matrix, np.log(alpha_init), np.log(min_disp / 10))
+    estimate = np.minimum(np.exp(fit["log_alpha"]), max_disp)
+    initial_lp, last_lp = fit["initial_lp"], fit["last_lp"]
+    no_increase = last_lp < initial_lp + np.abs(initial_lp) / 1e6
+    estimate[no_increase] = alpha_init[no_increase]
+    converged = (fit["iter"] < R_DISP_MAXIT) & (fit["iter"] != 1)
+    refit = ~converged & (estimate > min_disp * 10)
+    if refit.any():
+        estimate[refit] = r_fit_disp_grid(counts[refit], mu[refit], design_matrix)
+    return np.clip(estimate, min_disp, max_disp), fit["iter"]
+
+
+def r_map_dispersions(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    design_matrix: np.ndarray,
+    genewise: np.ndarray,
+    fitted: np.ndarray,
+    prior_disp_var: float,
+    min_disp: float,
+    max_disp: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """R DESeq2's MAP step of ``estimateDispersionsMAP`` (before the outlier rule).
+
+    Starts from the gene-wise estimate if it exceeds a tenth of the trend, else from the
+    trend; line search with the normal prior ``N(log trend, prior_disp_var)``; genes
+    that reach ``maxit`` are re-estimated on R's grid; clipped to ``[min_disp,
+    max_disp]``.
+
+    Parameters
+    ----------
+    counts, mu : ndarray
+        ``(genes, n)``.
+    design_matrix : ndarray
+        ``(n, p)``.
+    genewise, fitted : ndarray
+        ``(genes,)`` gene-wise and trend dispersions.
+    prior_disp_var : float
+        Prior variance of log dispersion.
+    min_disp, max_disp : float
+        Bounds.
+
+    Returns
+    -------
+    dispersions : ndarray
+        ``(genes,)`` MAP dispersions.
+    iterations : ndarray
+        ``(genes,)``.
+    """
+    genewise = np.asarray(genewise, dtype=float)
+    fitted = np.asarray(fitted, dtype=float)
+    start = np.where(genewise > 0.1 * fitted, genewise, fitted)
+    start = np.where(np.isnan(start), fitted, start)
+    prior_mean = np.log(fitted)
+    fit = r_fit_disp(counts, mu, design_matrix, np.log(start), np.log(min_disp / 10),
+                     prior_mean, prior_disp_var)
+    estimate = np.exp(fit["log_alpha"])
+    refit = ~(fit["iter"] < R_DISP_MAXIT)
+    if refit.any():
+        estimate[refit] = r_fit_disp_grid(counts[refit], mu[refit], design_matrix,
+                                          prior_mean[refit], prior_disp_var)
+    return np.clip(estimate, min_disp, max_disp), fit["iter"]
+
+
+# ----------------------------------------------------------------------------------
 # the backend
 # ----------------------------------------------------------------------------------
 
@@ -485,13 +914,35 @@ class VectorizedInference(Inference):
     n_cpus : int, optional
         Accepted for interface compatibility with ``DeseqDataSet``/``DeseqStats``,
         which set it; it has no effect, so results never depend on it.
+    mode : {"exact", "r"}
+        ``"exact"`` (default): pydeseq2's estimators solved exactly -- gene-wise and MAP
+        dispersions are the optima of the loss to 1e-10 in ``log(alpha)``
+        (:func:`minimise_log_dispersion`), what pydeseq2's L-BFGS-B approximates.
+        ``"r"``: R DESeq2's estimators. Dispersions by its Armijo line search with the
+        ``dispTol = 1e-6`` stopping rule, "no increase" rule and grid fallback
+        (:func:`r_genewise_dispersions`, :func:`r_map_dispersions`): R stops where the
+        log posterior gains less than 1e-6 per step, which on flat posteriors is up to
+        ~0.1 in ``log(alpha)`` from the optimum, and R's results are made of these
+        estimates. IRLS and Wald test as R's ``fitBeta``: ridge ``1e-6`` on the log2
+        scale (``1e-6 / log(2)^2`` natural), no convergence test at the first
+        iteration, and Wald weights from the mean bounded below by ``minmu = 0.5``
+        (pydeseq2 uses the unbounded mean, which inflates the SE of genes with an
+        all-zero group by up to ~35%).
     """
 
-    def __init__(self, chunk_size: int = DEFAULT_CHUNK_SIZE, n_cpus: int | None = None):
+    def __init__(
+        self,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        n_cpus: int | None = None,
+        mode: InferenceMode = "exact",
+    ):
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        if mode not in ("exact", "r"):
+            raise ValueError(f"mode must be 'exact' or 'r', got {mode!r}")
         self.chunk_size = int(chunk_size)
         self._n_cpus = 1 if n_cpus is None else int(n_cpus)
+        self.mode = mode
 
     @property
     def n_cpus(self) -> int:  # noqa: D102
@@ -565,7 +1016,7 @@ class VectorizedInference(Inference):
         for sl in _chunks(num_genes, self.chunk_size):
             b, m, h, c = self._irls_chunk(
                 np.asarray(counts[:, sl], dtype=float).T, size_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter,
+                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=self.mode == "r",
             )
             fallback = np.flatnonzero(~c)
             for g in fallback:
@@ -591,15 +1042,18 @@ class VectorizedInference(Inference):
         beta_tol: float,
         max_beta: float,
         maxiter: int,
+        r_rules: bool = False,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """IRLS for one chunk; ``counts`` is ``(genes, n)``. Returns gene-major arrays.
 
-        ``converged`` is False for genes that must go to the fallback solver.
+        ``converged`` is False for genes that must go to the fallback solver. With
+        ``r_rules`` (``mode="r"``), R's ``fitBeta``: ridge ``1e-6 / log(2)^2`` and no
+        convergence test at the first iteration; otherwise pydeseq2's ``irls_solver``.
         """
         num_genes, _ = counts.shape
         num_coef = design_matrix.shape[1]
         x = design_matrix
-        ridge = np.eye(num_coef) * 1e-6
+        ridge = np.eye(num_coef) * (_R_RIDGE if r_rules else 1e-6)
         log_sf = np.log(size_factors)
         if np.linalg.matrix_rank(x) == num_coef:
             q, r = np.linalg.qr(x)
@@ -649,6 +1103,8 @@ class VectorizedInference(Inference):
             old = dev[idx]
             dev[idx] = deviance(mu[idx], idx)
             ratio = np.abs(dev[idx] - old) / (np.abs(dev[idx]) + 0.1)
+            if r_rules and it == 1:
+                continue  # R: if ((t > 0) & (conv_test < tol)) break;
             # NaN ratios (non-finite dispersion) never satisfy "> tol": stop them too
             active[idx[~(ratio > beta_tol)]] = False
 
@@ -672,12 +1128,23 @@ class VectorizedInference(Inference):
         cr_reg: bool = True,
         prior_reg: bool = False,
         optimizer: Literal["BFGS", "L-BFGS-B"] = "L-BFGS-B",
+        genewise: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Gene-wise (``prior_reg=False``) or MAP dispersions of every gene.
+
+        pydeseq2's interface, plus ``genewise``: with ``mode="r"`` and
+        ``prior_reg=True``, the gene-wise estimates that pick R's MAP starting point
+        (gene-wise if above a tenth of the trend ``alpha_hat``, else the trend); without
+        it the MAP search starts at the trend, as pydeseq2 does.
+        """
         if prior_reg and prior_disp_var is None:
             raise ValueError("Sigma_prior is required for prior regularization")
         design_matrix = np.asarray(design_matrix, dtype=float)
         alpha_hat = np.asarray(alpha_hat, dtype=float)
         num_genes = counts.shape[1]
+        if self.mode == "r" and cr_reg:
+            return self._alpha_r(counts, design_matrix, mu, alpha_hat, min_disp, max_disp,
+                                 prior_disp_var if prior_reg else None, genewise)
         log_alpha = np.empty(num_genes)
         ok = np.empty(num_genes, dtype=bool)
         for sl in _chunks(num_genes, self.chunk_size):
@@ -702,6 +1169,32 @@ class VectorizedInference(Inference):
                 optimizer=optimizer,
             )
         return alpha, ok
+
+    def _alpha_r(
+        self,
+        counts: np.ndarray,
+        design_matrix: np.ndarray,
+        mu: np.ndarray,
+        alpha_hat: np.ndarray,
+        min_disp: float,
+        max_disp: float,
+        prior_disp_var: float | None,
+        genewise: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """R's gene-wise or MAP estimator, chunk by chunk (``mode="r"``)."""
+        num_genes = counts.shape[1]
+        alpha = np.empty(num_genes)
+        for sl in _chunks(num_genes, self.chunk_size):
+            c = np.asarray(counts[:, sl], dtype=float).T
+            m = np.asarray(mu[:, sl], dtype=float).T
+            if prior_disp_var is None:
+                alpha[sl], _ = r_genewise_dispersions(c, m, design_matrix, alpha_hat[sl],
+                                                      min_disp, max_disp)
+            else:
+                start = alpha_hat[sl] if genewise is None else np.asarray(genewise, float)[sl]
+                alpha[sl], _ = r_map_dispersions(c, m, design_matrix, start, alpha_hat[sl],
+                                                 prior_disp_var, min_disp, max_disp)
+        return alpha, np.isfinite(alpha)
 
     def dispersion_trend_gamma_glm(  # noqa: D102
         self, covariates: pd.Series, targets: pd.Series
@@ -735,8 +1228,14 @@ class VectorizedInference(Inference):
         disp = np.asarray(disp, dtype=float)
         num_genes = mu.shape[1]
         se = np.empty(num_genes)
+        if self.mode == "r":
+            # R's fitBeta: weights from the mean bounded below by minmu, and the ridge
+            # lambda = 1e-6 on the log2 scale, i.e. 1e-6 / log(2)^2 on the natural scale
+            ridge_factor = np.diag(np.full(design_matrix.shape[1], _R_RIDGE))
         for sl in _chunks(num_genes, self.chunk_size):
             mu_c = np.asarray(mu[:, sl], dtype=float).T
+            if self.mode == "r":
+                mu_c = np.maximum(mu_c, _R_MIN_MU)
             w = mu_c / (1.0 + mu_c * disp[sl, None])
             gram = _weighted_gram(w, design_matrix)
             h_c = _batched_inv(gram + ridge_factor) @ contrast
@@ -1133,13 +1632,63 @@ def r_parametric_dispersion_fit(
         residuals = disps / (coefs[0] + coefs[1] / means)
         good = (residuals > 1e-4) & (residuals < 15)
         x = np.column_stack([np.ones(good.sum()), 1.0 / means[good]])
-        new = fit_gamma_identity_glm(x[:], disps[good], start=coefs)
+        new, converged = r_glm_gamma_identity(x, disps[good], start=coefs)
         if new is None or not (new > 0).all():
             return None
         old, coefs = coefs, new
-        if np.sum(np.log(coefs / old) ** 2) < 1e-6:
+        if np.sum(np.log(coefs / old) ** 2) < 1e-6 and converged:
             return coefs
     return None
+
+
+def r_glm_gamma_identity(
+    x: np.ndarray, y: np.ndarray, start: np.ndarray, epsilon: float = 1e-8, maxit: int = 25
+) -> tuple[np.ndarray | None, bool]:
+    """``glm(y ~ x, family = Gamma(link = "identity"), start = start)`` as R's ``glm.fit``.
+
+    Fisher scoring (weighted least squares with weights ``1/mu^2``, working response
+    ``y``) from ``start``, stopping as ``glm.fit`` does: when the gamma deviance changes
+    by less than ``epsilon * (|dev| + 0.1)`` (``glm.control`` defaults), so the
+    coefficients are R's, not merely the optimum's to a tighter tolerance.
+
+    Parameters
+    ----------
+    x : ndarray
+        ``(m, 2)`` model matrix with intercept.
+    y : ndarray
+        ``(m,)`` positive responses.
+    start : ndarray
+        Starting coefficients.
+    epsilon, maxit : float, int
+        ``glm.control`` settings.
+
+    Returns
+    -------
+    coefficients : ndarray or None
+        ``None`` if a fitted mean became non-positive (R stops with an error there).
+    converged : bool
+        ``fit$converged``.
+    """
+
+    def deviance(mu: np.ndarray) -> float:
+        return float(np.sum(-2.0 * (np.log(y / mu) - (y - mu) / mu)))
+
+    coefs = np.asarray(start, dtype=float)
+    mu = x @ coefs
+    if (mu <= 0).any():
+        return None, False
+    dev_old = deviance(mu)
+    for _ in range(maxit):
+        sqrt_w = 1.0 / mu
+        coefs = np.linalg.lstsq(x * sqrt_w[:, None], y * sqrt_w, rcond=None)[0]
+        mu = x @ coefs
+        if (mu <= 0).any():
+            return None, False
+        dev = deviance(mu)
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
+            return coefs, True
+        dev_old = dev
+    return coefs, False
 
 
 class FastDeseqDataSet(DeseqDataSet):
@@ -1153,22 +1702,162 @@ class FastDeseqDataSet(DeseqDataSet):
     ----------
     trend_scheme : {"pydeseq2", "r"}
         ``"pydeseq2"`` (default) reproduces pydeseq2's trend fit exactly;
-        ``"r"`` uses R DESeq2's ``parametricDispersionFit`` scheme (see
-        :func:`r_parametric_dispersion_fit`), which together with
-        :mod:`fibroskin.independent_filtering` gives R's calls. Where R would fall
-        back to a local-regression trend, both schemes fall back to pydeseq2's mean
-        trend (departure from R, with a warning).
+        ``"r"`` is R DESeq2's dispersion scheme: R's ``parametricDispersionFit`` (see
+        :func:`r_parametric_dispersion_fit`), R's MAD constant in the prior variance,
+        R's MAP starting point, and by default a ``VectorizedInference(mode="r")``
+        backend; with :mod:`fibroskin.independent_filtering` this gives R's results.
+        Where R would fall back to a local-regression trend, both schemes fall back to
+        pydeseq2's mean trend (departure from R, with a warning).
     **kwargs
         Passed to :class:`pydeseq2.dds.DeseqDataSet`; ``inference`` defaults to a new
-        :class:`VectorizedInference`.
+        :class:`VectorizedInference` (``mode="r"`` with ``trend_scheme="r"``, else
+        ``"exact"``).
     """
 
     def __init__(self, *, trend_scheme: TrendScheme = "pydeseq2", **kwargs) -> None:
         if trend_scheme not in ("pydeseq2", "r"):
             raise ValueError(f"trend_scheme must be 'pydeseq2' or 'r', got {trend_scheme!r}")
-        kwargs.setdefault("inference", VectorizedInference())
+        if kwargs.get("inference") is None:
+            solver: InferenceMode = "r" if trend_scheme == "r" else "exact"
+            kwargs["inference"] = VectorizedInference(mode=solver)
         super().__init__(**kwargs)
         self.trend_scheme = trend_scheme
+
+    def _refit_without_outliers(self) -> None:
+        """pydeseq2's Cook's refit, on a data set of this class and scheme.
+
+        pydeseq2 refits the genes whose outlier counts were replaced on a plain
+        ``DeseqDataSet``; here the sub-data set is a ``FastDeseqDataSet`` with the same
+        ``trend_scheme`` and backend, so the refit uses the same estimators as the main
+        fit (with ``"r"``: R's MAP starting rule, as R's ``refitWithoutOutliers``
+        calls ``estimateDispersionsMAP``). As in R and pydeseq2, the trend and the
+        prior variance are not refitted and baseMean is recomputed from the replaced
+        counts.
+        """
+        if "replaced" not in self.var:
+            self._replace_outliers()
+        new_all_zeroes = (self.counts_to_refit.X == 0).all(axis=0)
+        self.new_all_zeroes_genes = self.counts_to_refit.var_names[new_all_zeroes]
+        self.var["refitted"] = self.var["replaced"].copy()
+        self.var.loc[self.var["refitted"], "refitted"] = ~new_all_zeroes
+        if new_all_zeroes.sum() > 0:
+            self.var.loc[self.new_all_zeroes_genes, "_normed_means"] = 0
+            self.varm["LFC"].loc[self.new_all_zeroes_genes, :] = 0
+        if self.var["refitted"].sum() == 0:
+            return
+        counts = np.asarray(self.counts_to_refit.X)[:, ~new_all_zeroes]
+        genes = self.counts_to_refit.var_names[~new_all_zeroes]
+        sub_dds = FastDeseqDataSet(
+            trend_scheme=getattr(self, "trend_scheme", "pydeseq2"),
+            counts=pd.DataFrame(counts, index=self.obs_names, columns=genes),
+            metadata=self.obs,
+            design=self.design,
+            min_mu=self.min_mu,
+            min_disp=self.min_disp,
+            max_disp=self.max_disp,
+            refit_cooks=self.refit_cooks,
+            min_replicates=self.min_replicates,
+            beta_tol=self.beta_tol,
+            inference=self.inference,
+            quiet=True,
+        )
+        size_factors = self.obs["size_factors"].to_numpy(float)
+        sub_dds.obs["size_factors"] = size_factors
+        sub_dds.layers["normed_counts"] = sub_dds.X / size_factors[:, None]
+        sub_dds.fit_genewise_dispersions()
+        sub_dds.uns["disp_function_type"] = self.uns["disp_function_type"]
+        if sub_dds.uns["disp_function_type"] == "parametric":
+            sub_dds.uns["trend_coeffs"] = self.uns["trend_coeffs"]
+        elif sub_dds.uns["disp_function_type"] == "mean":
+            sub_dds.uns["mean_disp"] = self.uns["mean_disp"]
+        sub_dds.var["_normed_means"] = sub_dds.layers["normed_counts"].mean(axis=0)
+        sub_dds.var["fitted_dispersions"] = sub_dds.disp_function(sub_dds.var["_normed_means"])
+        sub_dds.uns["_squared_logres"] = self.uns["_squared_logres"]
+        sub_dds.uns["prior_disp_var"] = self.uns["prior_disp_var"]
+        sub_dds.fit_MAP_dispersions()
+        sub_dds.fit_LFC()
+        refitted = self.var["refitted"].to_numpy(bool)
+        for column in ("_normed_means", "genewise_dispersions", "fitted_dispersions", "dispersions"):
+            self.var.loc[refitted, column] = sub_dds.var[column].to_numpy()
+        self.varm["LFC"].loc[refitted, :] = sub_dds.varm["LFC"].to_numpy()
+        self.layers["replace_cooks"] = self.layers["cooks"].copy()
+        replaceable = self.obs["replaceable"].to_numpy(bool)
+        self.layers["replace_cooks"][np.ix_(replaceable, np.flatnonzero(refitted))] = 0.0
+
+    def fit_dispersion_prior(self) -> None:
+        """pydeseq2's prior variance; with ``trend_scheme="r"`` R's MAD constant.
+
+        R's ``mad()`` scales by the constant 1.4826; pydeseq2 by ``1/qnorm(0.75)`` =
+        1.482602..., which makes the squared MAD (``varLogDispEsts``) and the prior
+        variance 3e-6 relatively larger than R's. Departure from R kept: with 3 or fewer
+        residual degrees of freedom R matches the residual distribution by simulation
+        (``set.seed(2)``); here, as in pydeseq2, ``max(MAD^2 - trigamma(df/2), 0.25)``.
+        """
+        if getattr(self, "trend_scheme", "pydeseq2") != "r":
+            super().fit_dispersion_prior()
+            return
+        if "fitted_dispersions" not in self.var:
+            self.fit_dispersion_trend()
+        num_samples = self.n_obs
+        num_vars = self.obsm["design_matrix"].shape[-1]
+        if (num_samples - num_vars) <= 3:
+            warnings.warn(
+                "As the residual degrees of freedom is less than 3, the distribution "
+                "of log dispersions is especially asymmetric and likely to be poorly "
+                "estimated by the MAD.",
+                UserWarning,
+                stacklevel=2,
+            )
+        non_zero = self.var["non_zero"].to_numpy()
+        genewise = self.var["genewise_dispersions"].to_numpy(float)[non_zero]
+        fitted = self.var["fitted_dispersions"].to_numpy(float)[non_zero]
+        residuals = (np.log(genewise) - np.log(fitted))[genewise >= 100 * self.min_disp]
+        mad = 1.4826 * np.median(np.abs(residuals - np.median(residuals)))
+        self.uns["_squared_logres"] = mad**2
+        self.uns["prior_disp_var"] = np.maximum(
+            self.uns["_squared_logres"] - polygamma(1, (num_samples - num_vars) / 2), 0.25
+        )
+
+    def fit_MAP_dispersions(self) -> None:
+        """pydeseq2's MAP step; a ``mode="r"`` backend also gets R's start.
+
+        Identical to ``DeseqDataSet.fit_MAP_dispersions`` except that a
+        :class:`VectorizedInference` receives the gene-wise estimates, from which R
+        chooses where the MAP line search starts.
+        """
+        if "prior_disp_var" not in self.uns:
+            self.fit_dispersion_prior()
+        design_matrix = self.obsm["design_matrix"].values
+        non_zero = self.var["non_zero"].to_numpy()
+        extra = {}
+        if isinstance(self.inference, VectorizedInference):
+            extra["genewise"] = self.var.loc[non_zero, "genewise_dispersions"].to_numpy(float)
+        dispersions_, converged_ = self.inference.alpha_mle(
+            counts=self.X[:, self.non_zero_idx],
+            design_matrix=design_matrix,
+            mu=self.layers["_mu_hat"][:, self.non_zero_idx],
+            alpha_hat=self.var.loc[non_zero, "fitted_dispersions"].values,
+            min_disp=self.min_disp,
+            max_disp=self.max_disp,
+            prior_disp_var=self.uns["prior_disp_var"].item(),
+            cr_reg=True,
+            prior_reg=True,
+            **extra,
+        )
+        self.var["MAP_dispersions"] = np.full(self.n_vars, np.nan)
+        self.var.loc[non_zero, "MAP_dispersions"] = np.clip(dispersions_, self.min_disp, self.max_disp)
+        self.var["_MAP_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
+        self.var.loc[non_zero, "_MAP_converged"] = converged_
+        # R's dispersion outliers keep their gene-wise estimate (outlierSD = 2)
+        self.var["dispersions"] = self.var["MAP_dispersions"].copy()
+        self.var["_outlier_genes"] = np.log(self.var["genewise_dispersions"]) > np.log(
+            self.var["fitted_dispersions"]
+        ) + 2 * np.sqrt(self.uns["_squared_logres"])
+        self.var.loc[self.var["_outlier_genes"], "dispersions"] = self.var.loc[
+            self.var["_outlier_genes"], "genewise_dispersions"
+        ]
+        if self.low_memory:
+            del self.layers["_mu_hat"]
 
     def _fit_parametric_dispersion_trend(self, vst: bool = False) -> None:
         disp_param_name = "vst_genewise_dispersions" if vst else "genewise_dispersions"

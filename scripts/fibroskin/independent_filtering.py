@@ -44,10 +44,14 @@ Cook's distance and all-zero genes (checked against R DESeq2 1.46 ``results()``)
   with one two-level factor; pydeseq2 applies it for every design. For the two-group
   designs used in this project the two agree. Outlier replacement and refitting
   happens in both only when a cell has >= 7 replicates (``minReplicates = 7``).
-* Departure kept: after outlier replacement R recomputes ``baseMean`` of refitted
-  genes from the replaced counts; pydeseq2 keeps the original ``_normed_means``, and
-  this module filters on whatever ``DeseqStats.base_mean`` holds. Only matters with
-  >= 7 replicates per group and Cook's outliers.
+* After outlier replacement R recomputes ``baseMean`` of refitted genes from the
+  replaced counts; so does pydeseq2 (``_normed_means`` of the refitted genes), and this
+  module filters on ``DeseqStats.base_mean``, i.e. on that baseMean, as R does.
+
+Significance level: ``alpha`` is R's ``results(alpha=)``, the FDR level whose number of
+rejections the filter maximises, and the level at which calls are read. R's default is
+0.1; ``padj`` depends on it (:func:`fibroskin.rnaseq.test_contrast` documents the
+workflow's use).
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: Accepted amplification efficiency (MIQE: 90-110 %).
 EFFICIENCY_RANGE_PCT = (90.0, 110.0)
@@ -107,6 +106,8 @@ def fit_standard_curves(
         }
         reasons = []
         if n_dilutions >= 2:
+            from scipy import stats  # on first use: a second of start-up otherwise
+
             fit = stats.linregress(np.log10(detected["quantity"].to_numpy(float)), detected["cq"].to_numpy(float))
             amplification = 10 ** (-1 / fit.slope) if fit.slope < 0 else np.nan
             row.update(

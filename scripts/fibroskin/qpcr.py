@@ -142,17 +142,50 @@ def summarise_replicates(qc: pd.DataFrame) -> pd.DataFrame:
     """
     biological = qc[qc["task"] == "unknown"]
     grouped = biological.groupby(["sample", "target"], sort=True)
+    sizes = grouped.size()
+    # Vectorised over groups (a Python function per group took minutes at 1,000 plates).
+    group = grouped.ngroup().to_numpy()
+    used = biological["used"].to_numpy(dtype=bool)
+    detected = ~biological["not_detected"].to_numpy(dtype=bool)
     summary = pd.DataFrame(
         {
-            "mean_cq": grouped.apply(lambda g: g.loc[g["used"], "cq"].mean(), include_groups=False),
-            "n_replicates": grouped.size(),
-            "n_detected": grouped["not_detected"].apply(lambda flags: int((~flags).sum())),
+            "mean_cq": pd.Series(
+                _group_means(biological["cq"].to_numpy(dtype=float)[used], group[used], len(sizes)), index=sizes.index
+            ),
+            "n_replicates": sizes,
+            "n_detected": pd.Series(np.bincount(group[detected], minlength=len(sizes)), index=sizes.index),
             "replicate_spread": grouped["deviation_from_median"].max(),
             "flagged": grouped["replicate_outlier"].any(),
         }
     ).reset_index()
     summary["n_replicates"] = summary["n_replicates"].astype(int)
     return summary
+
+
+def _group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean of ``values`` per group code (NaN for a group without values), bit for bit
+    ``pandas.Series.mean`` of each group's values in their order.
+
+    Groups of fewer than 8 values (technical replicates) are summed left to right, as
+    ``Series.mean`` does for them, all groups at once; larger groups, where numpy switches to
+    pairwise summation, call ``Series.mean`` itself.
+    """
+    order = np.argsort(groups, kind="stable")
+    values, groups = values[order], groups[order]
+    counts = np.bincount(groups, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+    means = np.full(n_groups, np.nan)
+    small = (counts > 0) & (counts < 8)
+    total = np.zeros(n_groups)
+    for position in range(7):
+        present = small & (counts > position)
+        if not present.any():
+            break
+        total[present] = total[present] + values[starts[present] + position]
+    means[small] = total[small] / counts[small]
+    for index in np.flatnonzero(counts >= 8):
+        means[index] = pd.Series(values[starts[index] : starts[index] + counts[index]]).mean()
+    return means
 
 
 def amplification_weights(targets: pd.Series, amplification: Mapping[str, float] | None) -> pd.Series:

@@ -1,16 +1,45 @@
-"""Differential expression of RNA-seq counts with pydeseq2, the way R DESeq2 does it.
+"""Differential expression of RNA-seq counts the way R DESeq2 does it, on pydeseq2.
 
 One :func:`fit_deseq` per design formula, then one :func:`test_contrast` per contrast on
 that fit. Outputs are plain DataFrames with stable row and column order, ready to be
 written by the workflow's scripts.
 
+Engines
+-------
+``engine="fast"`` (the default, and the workflow's ``rnaseq.engine: fast``) aims at R
+DESeq2's answers, fast:
+
+* :class:`fibroskin.fast_inference.VectorizedInference` fits every gene of a chunk at
+  once (IRLS, Cox-Reid dispersions to tight tolerance with R's ``dispTol`` rule, Wald
+  test, apeglm shrinkage);
+* :class:`fibroskin.fast_inference.FastDeseqDataSet` with ``trend_scheme="r"`` fits the
+  dispersion trend as R's ``parametricDispersionFit`` (also for the VST);
+* :class:`fibroskin.independent_filtering.RFaithfulDeseqStats` adjusts p-values with
+  R's ``results()`` independent filtering (R's ``lowess``, quantiles, ``p.adjust``).
+
+``engine="pydeseq2"`` is stock pydeseq2 throughout (``DefaultInference``,
+``DeseqDataSet``, ``DeseqStats``): per-gene SciPy optimisers run through joblib, and
+pydeseq2's own trend fit and independent filtering.
+
+Significance level
+------------------
+``alpha`` of :func:`test_contrast` (the workflow's ``rnaseq.alpha``, default 0.05) has
+exactly the meaning of ``alpha`` in R's ``results(dds, alpha = ...)``: it is the FDR
+level for which independent filtering chooses its baseMean threshold (the threshold
+maximising the rejections ``padj < alpha``), and the level at which genes are called.
+R's default is 0.1; this project's default is 0.05. ``padj`` therefore depends on
+``alpha`` (a gene filtered at one level may be tested at another); to reproduce an R
+table made with ``results()`` defaults, pass ``alpha=0.1``.
+
 Reproducibility
 ---------------
-pydeseq2 fits every gene independently; joblib (``n_cpus``) only decides which process
-fits which batch of genes, and results are reassembled in gene order. Worker processes
-run with single-threaded BLAS; :func:`fit_deseq` and :func:`test_contrast` also limit
-the calling process to one BLAS thread, so the arithmetic of every gene is the same
-whatever ``n_cpus`` or the machine's core count (tested: bit-identical for 1 and 2).
+The fast engine uses no thread or process pool, and its gene chunks do not depend on
+``n_cpus``. The stock engine fits every gene independently; joblib (``n_cpus``) only
+decides which process fits which batch of genes, and results are reassembled in gene
+order. Worker processes run with single-threaded BLAS; :func:`fit_deseq`,
+:func:`test_contrast` and :func:`vst` also limit the calling process to one BLAS
+thread, so the arithmetic of every gene is the same whatever ``n_cpus`` or the
+machine's core count (tested: byte-identical tables for 1 and 2, both engines).
 """
 
 from __future__ import annotations
@@ -28,7 +57,12 @@ from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
 from fibroskin.errors import InputError, InputErrors
+from fibroskin.fast_inference import FastDeseqDataSet, VectorizedInference
+from fibroskin.independent_filtering import RFaithfulDeseqStats
 from fibroskin.markers import SymbolIndex, gene_symbols
+
+#: Engines of :func:`fit_deseq`: ``fast`` (R DESeq2's answers, vectorised) and ``pydeseq2``.
+ENGINES = ("fast", "pydeseq2")
 
 #: Columns of a differential-expression results table, in order.
 RESULT_COLUMNS = [
@@ -133,10 +167,56 @@ def _prepare_metadata(
     return metadata
 
 
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown DE engine {engine!r}; expected one of {list(ENGINES)}")
+
+
+def make_inference(engine: str = "fast", n_cpus: int = 1) -> Inference:
+    """The pydeseq2 inference backend of an engine.
+
+    Parameters
+    ----------
+    engine
+        ``"fast"``: :class:`~fibroskin.fast_inference.VectorizedInference` (ignores
+        ``n_cpus``); ``"pydeseq2"``: ``DefaultInference(n_cpus=n_cpus)``.
+    n_cpus
+        Processes of the stock backend.
+
+    The fast engine's backend uses R's dispersion estimator
+    (``mode="r"``).
+    """
+    _check_engine(engine)
+    if engine == "fast":
+        return VectorizedInference(mode="r")
+    return DefaultInference(n_cpus=n_cpus)
+
+
+def fit_engine(dds: DeseqDataSet) -> str:
+    """Engine a data set was fitted with (``dds.uns["fibroskin"]["engine"]``, else by class)."""
+    recorded = dds.uns.get("fibroskin", {}).get("engine") if hasattr(dds, "uns") else None
+    if recorded is not None:
+        return str(recorded)
+    return "fast" if isinstance(dds, FastDeseqDataSet) else "pydeseq2"
+
+
+def _stats_class(engine: str) -> type[DeseqStats]:
+    """``RFaithfulDeseqStats`` (R's independent filtering) for ``fast``, else ``DeseqStats``."""
+    return RFaithfulDeseqStats if engine == "fast" else DeseqStats
+
+
+def _new_dataset(engine: str, **kwargs) -> DeseqDataSet:
+    """An unfitted data set of the engine's class."""
+    if engine == "fast":
+        return FastDeseqDataSet(trend_scheme="r", **kwargs)
+    return DeseqDataSet(**kwargs)
+
+
 def fit_deseq(
     counts: pd.DataFrame,
     sample_table: pd.DataFrame,
     design: str = "~condition",
+    engine: str = "fast",
     inference: Inference | None = None,
     n_cpus: int = 1,
     refit_cooks: bool = True,
@@ -156,12 +236,17 @@ def fit_deseq(
         design's variables. Text columns become factors.
     design
         Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``.
+    engine
+        ``"fast"`` (default): vectorised inference, R's dispersion-trend fit and, in
+        :func:`test_contrast`, R's independent filtering -- R DESeq2's answers.
+        ``"pydeseq2"``: stock pydeseq2 throughout. See the module docstring.
     inference
-        pydeseq2 ``Inference`` backend (e.g. ``fibroskin.fast_inference.VectorizedInference``);
-        default ``DefaultInference``. It is stored on the fit and reused by
+        Override of the engine's pydeseq2 ``Inference`` backend (default
+        :func:`make_inference`). It is stored on the fit and reused by
         :func:`test_contrast`.
     n_cpus
-        Processes for the default backend (results do not depend on it).
+        Processes for the stock backend (results do not depend on it; the fast
+        backend is single-process).
     refit_cooks
         Replace Cook's outliers and refit those genes, as ``DESeq()`` does.
     reference_levels
@@ -177,13 +262,16 @@ def fit_deseq(
     Returns
     -------
     pydeseq2.dds.DeseqDataSet
-        The fitted data set (samples in the order of ``counts`` columns); the design and
-        reference levels are recorded in ``dds.uns["fibroskin"]``.
+        The fitted data set (a :class:`~fibroskin.fast_inference.FastDeseqDataSet` for
+        the fast engine; samples in the order of ``counts`` columns); the engine,
+        design and reference levels are recorded in ``dds.uns["fibroskin"]``.
     """
+    _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
-    inference = inference if inference is not None else DefaultInference(n_cpus=n_cpus)
+    inference = inference if inference is not None else make_inference(engine, n_cpus)
     with threadpool_limits(limits=1):
-        dds = DeseqDataSet(
+        dds = _new_dataset(
+            engine,
             counts=counts.T.astype(np.int64),
             metadata=metadata,
             design=design,
@@ -196,6 +284,7 @@ def fit_deseq(
         )
         dds.deseq2()
     dds.uns["fibroskin"] = {
+        "engine": engine,
         "design": design,
         "reference_levels": {c: str(metadata[c].cat.categories[0]) for c in metadata
                              if isinstance(metadata[c].dtype, pd.CategoricalDtype)},
@@ -239,7 +328,7 @@ def _reparametrised_stats(
     transform, *_ = np.linalg.lstsq(new_design.to_numpy(float), old_design.to_numpy(float), rcond=None)
     new_lfc = pd.DataFrame(dds.varm["LFC"].to_numpy() @ transform.T, index=dds.var_names, columns=new_design.columns)
     vector = contrasts.contrast(column=column, baseline=reference, group_to_compare=target).to_numpy()
-    reparametrised = DeseqStats(dds, contrast=vector, alpha=stats.alpha, inference=inference, quiet=True)
+    reparametrised = type(stats)(dds, contrast=vector, alpha=stats.alpha, inference=inference, quiet=True)
     reparametrised.design_matrix = new_design
     reparametrised.LFC = new_lfc
     coefficient = _unit_coefficient(vector, list(new_design.columns))
@@ -260,8 +349,11 @@ def test_contrast(
 ) -> pd.DataFrame:
     """Wald test of ``target`` vs ``reference`` of ``column`` on a fitted model.
 
-    Cook's outlier p-values and independent filtering (on baseMean, at ``alpha``) are
-    pydeseq2's defaults, which follow ``DESeq2::results()``. The apeglm-shrunken LFC
+    As ``DESeq2::results(dds, contrast, alpha = alpha)``: p-values of genes with a
+    Cook's outlier are NA, then independent filtering on baseMean chooses the
+    threshold that maximises the genes with ``padj < alpha`` -- R's algorithm for the
+    fast engine (:mod:`fibroskin.independent_filtering`), pydeseq2's approximation of
+    it for the ``pydeseq2`` engine. The apeglm-shrunken LFC
     (``lfcShrink(type="apeglm")``) is an extra column; the other columns are unshrunk.
 
     Parameters
@@ -271,7 +363,9 @@ def test_contrast(
     column, reference, target
         Factor and its two levels; positive LFC means higher in ``target``.
     alpha
-        FDR target of independent filtering.
+        R's ``results(alpha=)``: FDR level that independent filtering optimises the
+        number of rejections for, and the significance level of the calls (R's
+        default 0.1, this project's 0.05). ``padj`` depends on it.
     shrink
         Compute ``log2FoldChange_shrunk`` (NaN when False). When ``reference`` is not
         the fit's baseline of ``column`` (see ``reference_levels`` of
@@ -304,8 +398,9 @@ def test_contrast(
         raise InputErrors(problems)
 
     inference = inference if inference is not None else dds.inference
+    stats_class = _stats_class(fit_engine(dds))
     with threadpool_limits(limits=1):
-        stats = DeseqStats(dds, contrast=[column, target, reference], alpha=alpha, inference=inference, quiet=True)
+        stats = stats_class(dds, contrast=[column, target, reference], alpha=alpha, inference=inference, quiet=True)
         stats.summary()
         results = stats.results_df.copy()
         results["log2FoldChange_shrunk"] = np.nan
@@ -422,7 +517,8 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     The transform is fitted on a fresh copy of the counts, so the differential
     expression fit is not modified. Like R's ``varianceStabilizingTransformation`` (and
     unlike ``vst()``, which fits the trend on a random subset of 1000 genes) it uses all
-    genes, so it is deterministic.
+    genes, so it is deterministic. With the fast engine the trend is fitted as R's
+    ``parametricDispersionFit``, on the fast backend's gene-wise dispersions.
 
     Parameters
     ----------
@@ -439,7 +535,8 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
     with threadpool_limits(limits=1):
-        fresh = DeseqDataSet(
+        fresh = _new_dataset(
+            fit_engine(dds),
             counts=pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names),
             metadata=dds.obs.copy(),
             design=dds.design,

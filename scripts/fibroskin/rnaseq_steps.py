@@ -7,34 +7,44 @@ without refitting.
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-from pydeseq2.dds import DeseqDataSet
-from pydeseq2.inference import Inference
+from typing import TYPE_CHECKING
 
-from fibroskin import rnaseq
+import pandas as pd
+
 from fibroskin.config import Contrast, Design, RnaseqSettings
 from fibroskin.io.counts import read_counts
 from fibroskin.markers import SymbolIndex, gene_symbols
 
+if TYPE_CHECKING:
+    from pydeseq2.dds import DeseqDataSet
+    from pydeseq2.inference import Inference
+
+
+class _Rnaseq:
+    """:mod:`fibroskin.rnaseq` on first use: it imports pydeseq2 (seconds of start-up), which
+    jobs needing only this module's table helpers (concordance) never use."""
+
+    def __getattr__(self, name: str):
+        from fibroskin import rnaseq as module
+
+        return getattr(module, name)
+
+
+rnaseq = _Rnaseq()
+
 
 def make_inference(engine: str, n_cpus: int = 1) -> Inference:
-    """The pydeseq2 inference backend named in ``rnaseq.engine``.
+    """The pydeseq2 inference backend of ``rnaseq.engine`` (see :func:`fibroskin.rnaseq.make_inference`).
 
     ``fast`` is fibroskin's vectorised backend (all genes at once); ``pydeseq2`` is the
-    stock per-gene backend. Both give the same numbers within the tested tolerances.
+    stock per-gene backend. The engine as a whole (backend, dispersion-trend fit,
+    independent filtering) is chosen by ``engine`` of :func:`fibroskin.rnaseq.fit_deseq`.
     """
-    if engine == "fast":
-        from fibroskin.fast_inference import VectorizedInference
-
-        return VectorizedInference()
-    from pydeseq2.default_inference import DefaultInference
-
-    return DefaultInference(n_cpus=n_cpus)
+    return rnaseq.make_inference(engine, n_cpus)
 
 
 def read_annotation(path: Path | None) -> pd.DataFrame | None:
@@ -82,7 +92,8 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
     Parameters
     ----------
     design
-        The run's design; ``design.rnaseq`` must be set.
+        The run's design; ``design.rnaseq`` must be set. ``rnaseq.engine`` picks the
+        engine: ``fast`` (R DESeq2's answers, vectorised) or ``pydeseq2`` (stock).
     n_cpus
         Processes for the stock backend (numbers do not depend on it).
     """
@@ -100,7 +111,7 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
         kept,
         sample_table,
         settings.design,
-        inference=make_inference(settings.engine, n_cpus),
+        engine=settings.engine,
         n_cpus=n_cpus,
         reference_levels=reference_levels(design),
     )
@@ -116,11 +127,10 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
 
 def save_fit(dds: DeseqDataSet, path: str | Path) -> None:
     """Pickle the fitted model atomically (temporary name, then rename)."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
+    from fibroskin.tables import atomic_path
+
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
         pickle.dump(dds, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(temporary, path)
 
 
 def load_fit(path: str | Path) -> DeseqDataSet:
@@ -139,6 +149,9 @@ def contrast_results(
     dds: DeseqDataSet, contrast: Contrast, design: Design
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """DESeq2 results of one contrast on the shared fit, and the marker rows.
+
+    ``rnaseq.alpha`` is passed as R's ``results(alpha=)``: the level independent
+    filtering optimises for and the level of the calls (see :mod:`fibroskin.rnaseq`).
 
     Returns
     -------

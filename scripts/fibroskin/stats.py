@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
+
+
+class _ScipyStats:
+    """scipy.stats, imported on first use: it costs ~1 s of start-up in every job that only
+    needs this module's names (the pre-run checks, dCq tables)."""
+
+    def __getattr__(self, name: str):
+        from scipy import stats as module
+
+        return getattr(module, name)
+
+
+stats = _ScipyStats()
 
 TestName = Literal["welch", "mannwhitney", "paired_t", "wilcoxon"]
 TESTS: tuple[str, ...] = ("welch", "mannwhitney", "paired_t", "wilcoxon")

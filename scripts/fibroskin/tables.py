@@ -3,23 +3,60 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
+
+
+def temporary_path(path: str | Path) -> Path:
+    """The name a file is written under before it is renamed to ``path``: ``.<name>.tmp``."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.tmp")
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s directory; rename it to ``path`` when the block succeeds.
+
+    If the block raises (or is interrupted: KeyboardInterrupt, SystemExit), the temporary
+    file is removed and ``path`` is left exactly as it was, so an earlier complete result
+    survives a failed write and no half-written file is left behind. ``os.replace`` is
+    atomic within a file system, so readers see either the old or the new file. Every
+    result of the workflow (tables, figures, the pickled fit) is written through this.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "table.tsv"
+    >>> with atomic_path(target) as temporary:
+    ...     _ = temporary.write_text("a\\n")
+    >>> target.read_text()
+    'a\\n'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_path(path)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.10g") -> None:
     """Write ``table`` as TSV without its index, atomically.
 
-    The file is written under a temporary name in the same directory and renamed, so a run
-    that fails or is killed never leaves a half-written table, and an earlier complete table
-    stays intact until the new one is whole.
+    The file is written under a temporary name in the same directory and renamed
+    (:func:`atomic_path`), so a run that fails or is killed never leaves a half-written
+    table, and an earlier complete table stays intact until the new one is whole.
+    Output is deterministic: the same table gives the same bytes (``\\n`` line ends,
+    ``NA`` for missing values, ``float_format`` for floats).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    table.to_csv(temporary, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        table.to_csv(temporary, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
 
 
 #: Identifier columns, always read as text: sample "001" must not become the number 1.

@@ -9,17 +9,27 @@ reported together.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from fibroskin.config import Design, load_design
-from fibroskin.errors import ErrorCollector, InputErrors
+from fibroskin.errors import ErrorCollector, InputError, InputErrors
+from fibroskin.io.cq import canonical_columns, read_long_cq_table
 from fibroskin.io.instruments import read_qpcr_files
+from fibroskin.io.text import extra_field_errors, read_table_text, read_text
 from fibroskin.stats import PAIRED_TESTS
+
+#: The JSON schema of the config (the same file Snakemake validates against).
+CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+#: Delimiters the readers accept, as the user would name them.
+ACCEPTED_DELIMITERS = "tab, comma or semicolon"
 
 
 def closest(value: str, choices: list[str]) -> str:
@@ -31,9 +41,132 @@ def closest(value: str, choices: list[str]) -> str:
     return f" (did you mean '{match[0]}'?)" if match else ""
 
 
+@functools.lru_cache(maxsize=1)
+def config_schema() -> dict[str, Any]:
+    """The config's JSON schema (``workflow/schemas/config.schema.yaml``)."""
+    return yaml.safe_load(CONFIG_SCHEMA.read_text())
+
+
+def _unknown_keys(value: Any, schema: dict[str, Any], path: str, errors: ErrorCollector) -> None:
+    """Walk ``value`` along the schema's ``properties``; report keys the schema does not know."""
+    if not isinstance(value, dict) or not isinstance(schema, dict):
+        return
+    properties = schema.get("properties")
+    extra = schema.get("additionalProperties")
+    for key, item in value.items():
+        name = f"{path}.{key}" if path else str(key)
+        if properties is not None and key in properties:
+            _unknown_keys(item, properties[key], name, errors)
+        elif isinstance(extra, dict):
+            _unknown_keys(item, extra, name, errors)
+        elif properties is not None and extra is False:
+            known = sorted(properties)
+            where = f"under '{path}'" if path else "at the top level"
+            errors.add(
+                f"config key '{name}' is not known" + closest(str(key), known),
+                expected=f"one of the keys {where}: {', '.join(known)} (see config/README.md)",
+            )
+
+
+def _schema_path(error: Any) -> str:
+    return ".".join(str(part) for part in error.absolute_path)
+
+
+def check_config(config: Any) -> None:
+    """Check the config's keys and value types before anything else, one line per problem.
+
+    Unknown (usually misspelled) keys come first, each with the closest valid key; then the
+    JSON schema's type, range and choice checks, each naming the key path. Snakemake's own
+    schema validation (which also fills defaults) runs after this and then finds nothing.
+
+    Raises
+    ------
+    InputErrors
+        Every unknown key at once; otherwise every schema violation at once.
+    """
+    errors = ErrorCollector()
+    if not isinstance(config, dict):
+        errors.add("the config is not a mapping of keys to values", value=type(config).__name__,
+                   expected="a YAML mapping such as config/config.yaml")
+        errors.raise_if_any()
+    if not CONFIG_SCHEMA.exists():  # pragma: no cover - only outside a checkout
+        return
+    schema = config_schema()
+    _unknown_keys(config, schema, "", errors)
+    errors.raise_if_any()
+    import jsonschema
+
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator = validator_class(schema)
+    for error in sorted(validator.iter_errors(config), key=lambda e: (_schema_path(e), e.message)):
+        key = _schema_path(error)
+        message = error.message.splitlines()[0]
+        if error.validator == "oneOf" and key.endswith("cq_tables"):
+            message = f"{error.instance!r} is neither a path nor a list of paths"
+        errors.add(
+            (f"config key '{key}': " if key else "config: ") + message,
+            expected=_schema_expectation(error),
+        )
+    errors.raise_if_any()
+
+
+def _schema_expectation(error: Any) -> str | None:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        return " or ".join("null" if t == "null" else f"a {t}" for t in types)
+    return "a value as described in config/README.md"
+
+
+def header_line(decoded) -> tuple[int, str] | None:
+    """1-based number and text of the first line that is neither blank nor a ``#`` comment."""
+    for number, line in enumerate(decoded.lines, start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return number, line
+    return None
+
+
+def delimiter_problem(path: str | Path, decoded=None) -> InputError | None:
+    """An error when the header of a delimited table has a single column.
+
+    Every table of the workflow needs at least two columns, so a one-column header means
+    the file is delimited by something the readers do not accept (``|``, spaces, ...).
+    """
+    decoded = decoded or read_text(path)
+    found = header_line(decoded)
+    if found is None:
+        return None
+    number, line = found
+    if any(delimiter in line for delimiter in ("\t", ",", ";")):
+        return None
+    stripped = line.strip()
+    guess = ""
+    for candidate, name in (("|", "'|'"), (":", "':'"), (" ", "spaces")):
+        if candidate in stripped:
+            guess = f" (it seems to use {name})"
+            break
+    return InputError(
+        f"the header has a single column, so the file is not delimited by {ACCEPTED_DELIMITERS}{guess}",
+        file=path,
+        row=number,
+        value=stripped[:80],
+        expected="columns separated by tabs (TSV; commas or semicolons are also accepted)",
+    )
+
+
 def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> None:
     """Unique non-empty sample IDs, contrast columns and levels, group sizes, pairs."""
     samples, sheet = design.samples, design.sample_sheet
+    if samples.empty:
+        errors.add(
+            "the sample sheet has a header but no samples",
+            file=sheet,
+            row=2,
+            expected="one row per biological sample after the header",
+        )
+        return
     for sample, line in zip(samples["sample"], samples["__line__"]):
         if not sample:
             errors.add("sample ID is empty", file=sheet, row=int(line), column="sample", value="", expected="a sample ID")
@@ -158,13 +291,41 @@ def check_samples_match(
             )
 
 
+def explain_unrecognised(problems: list[InputError]) -> list[InputError]:
+    """Replace "file format not recognised" by what is actually wrong, where that can be told.
+
+    A one-column header means an unaccepted delimiter; a header naming some of sample,
+    target, cq is a long table missing a column, which the long reader names exactly.
+    """
+    explained: list[InputError] = []
+    for problem in problems:
+        if problem.message != "file format not recognised" or problem.file is None:
+            explained.append(problem)
+            continue
+        try:
+            decoded = read_text(problem.file)
+            delimiter = delimiter_problem(problem.file, decoded)
+            if delimiter is not None:
+                explained.append(delimiter)
+                continue
+            found = header_line(decoded)
+            names = re.split(r"[\t,;]", found[1]) if found else []
+            if found and set(canonical_columns(names).values()) & {"sample", "target", "cq"}:
+                read_long_cq_table(problem.file, decoded)
+        except InputErrors as specific:
+            explained.extend(specific.errors)
+            continue
+        explained.append(problem)
+    return explained
+
+
 def check_qpcr(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the Cq tables and cross-check them with the sheet and the reference genes."""
     settings = design.qpcr
     try:
         wells, notes = read_qpcr_files(list(settings.cq_tables), format=settings.format, plate_map=settings.plate_map)
     except InputErrors as problems:
-        errors.extend(problems.errors)
+        errors.extend(explain_unrecognised(problems.errors))
         return []
     design.facts["qpcr_has_standards"] = bool(((wells["task"] == "standard") & (wells["quantity"] > 0)).any())
     biological = wells[wells["task"] == "unknown"]
@@ -181,21 +342,28 @@ def check_qpcr(design: Design, errors: ErrorCollector) -> list[str]:
                 value=gene,
                 expected=f"one of the targets {', '.join(targets)}",
             )
-    if settings.missing_reference == "error":
-        detected = biological.assign(detected=biological["cq"].notna() & (biological["cq"] <= settings.max_cq))
-        per_pair = detected[detected["target"].isin(settings.reference_genes)].groupby(["sample", "target"])
-        for (sample, gene), rows in per_pair:
-            if not rows["detected"].any():
-                errors.add(
-                    f"reference gene '{gene}' was not detected in any replicate of sample '{sample}' "
-                    f"(lines {', '.join(map(str, rows['line']))}), so the sample cannot be normalised",
-                    file=rows["file"].iloc[0],
-                    row=int(rows["line"].iloc[0]),
-                    column="cq",
-                    value=", ".join(rows["cq_raw"]),
-                    expected=f"at least one Cq <= max_cq ({settings.max_cq:g}); or set "
-                    "qpcr.missing_reference: exclude to analyse the other samples without it",
-                )
+    detected = biological.assign(detected=biological["cq"].notna() & (biological["cq"] <= settings.max_cq))
+    per_pair = detected[detected["target"].isin(settings.reference_genes)].groupby(["sample", "target"], sort=True)
+    for (sample, gene), rows in per_pair:
+        if rows["detected"].any():
+            continue
+        if settings.missing_reference != "error":
+            notes.append(
+                f"WARNING: sample '{sample}': reference gene '{gene}' was not detected in any replicate "
+                f"({rows['file'].iloc[0]}, lines {', '.join(map(str, rows['line']))}); the sample is excluded "
+                "from every test (qpcr.missing_reference: exclude)"
+            )
+        else:
+            errors.add(
+                f"reference gene '{gene}' was not detected in any replicate of sample '{sample}' "
+                f"(lines {', '.join(map(str, rows['line']))}), so the sample cannot be normalised",
+                file=rows["file"].iloc[0],
+                row=int(rows["line"].iloc[0]),
+                column="cq",
+                value=", ".join(rows["cq_raw"]),
+                expected=f"at least one Cq <= max_cq ({settings.max_cq:g}); or set "
+                "qpcr.missing_reference: exclude to analyse the other samples without it",
+            )
     if len(settings.reference_genes) == 1:
         notes.append("only one reference gene is configured; MIQE recommends at least two validated ones")
     return notes
@@ -271,13 +439,53 @@ def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) 
         )
 
 
+def check_count_columns(decoded, samples: list[str], errors: ErrorCollector) -> None:
+    """Every count column belongs to a sheet sample (as for the Cq tables).
+
+    featureCounts' annotation columns are not samples; BAM paths are matched as the reader
+    matches them (:func:`fibroskin.io.counts.match_sample`).
+    """
+    import csv
+
+    from fibroskin.io.counts import FEATURECOUNTS_ANNOTATION, match_sample
+    from fibroskin.io.text import sniff_delimiter
+
+    found = header_line(decoded)
+    if found is None:
+        return
+    number, line = found
+    header = [name.strip() for name in next(csv.reader([line], delimiter=sniff_delimiter(line)))]
+    annotation = {name.lower() for name in FEATURECOUNTS_ANNOTATION}
+    columns = [name for name in header[1:] if name and name.lower() not in annotation]
+    matched = {name: match_sample(name, samples) for name in columns}
+    without_column = [sample for sample in samples if sample not in set(matched.values())]
+    for name, sample in matched.items():
+        if sample is None:
+            errors.add(
+                f"count column '{name}' matches no sample of the sample sheet"
+                + closest(name, without_column or samples),
+                file=decoded.path,
+                row=number,
+                column=name,
+                value=name,
+                expected="a column per sample of the sheet (add the sample to the sheet, or remove the column)",
+            )
+
+
 def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the count table and cross-check it with the sheet and the design."""
     from fibroskin.io.counts import read_counts
 
     settings = design.rnaseq
+    sheet_samples = design.samples["sample"].tolist()
     try:
-        counts, notes = read_counts(settings.counts, samples=design.samples["sample"].tolist())
+        decoded = read_text(settings.counts)
+        problem = delimiter_problem(settings.counts, decoded)
+        if problem is not None:
+            errors.extend([problem])
+            return []
+        check_count_columns(decoded, sheet_samples, errors)
+        counts, notes = read_counts(settings.counts, samples=sheet_samples)
     except InputErrors as problems:
         errors.extend(problems.errors)
         return []
@@ -288,6 +496,32 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     if present:
         check_design(design, sheet.loc[present], errors)
     return notes
+
+
+def check_sheet_text(path: Path, errors: ErrorCollector) -> None:
+    """What can be wrong with the sample sheet as a file: encoding, delimiter, ragged rows."""
+    try:
+        decoded = read_text(path)
+    except InputErrors as problems:
+        errors.extend(problems.errors)
+        return
+    problem = delimiter_problem(path, decoded)
+    if problem is not None:
+        errors.extend([problem])
+        return
+    found = header_line(decoded)
+    if found is None:
+        errors.add("the sample sheet holds only comments", file=path, expected="a header line and one row per sample")
+        return
+    table, delimiter = read_table_text(decoded, first_line=found[0])
+    errors.extend(extra_field_errors(table, decoded, delimiter, first_line=found[0]))
+    if table.empty:
+        errors.add(
+            "the sample sheet has a header but no samples",
+            file=path,
+            row=found[0] + 1,
+            expected="one row per biological sample after the header",
+        )
 
 
 def validate_run(config: dict[str, Any]) -> Design:
@@ -308,6 +542,7 @@ def validate_run(config: dict[str, Any]) -> Design:
     InputErrors
         All problems found, together.
     """
+    check_config(config)
     errors = ErrorCollector()
     paths = [("samples", config["samples"])]
     qpcr_section = config.get("qpcr") or {}
@@ -327,6 +562,8 @@ def validate_run(config: dict[str, Any]) -> Design:
                 expected="the path of an existing file",
             )
     errors.raise_if_any()
+    check_sheet_text(Path(config["samples"]), errors)
+    errors.raise_if_any()
     design = load_design(config)
     paired = bool(design.qpcr and design.qpcr.test in PAIRED_TESTS)
     check_sample_sheet(design, errors, paired)
@@ -336,3 +573,19 @@ def validate_run(config: dict[str, Any]) -> Design:
         design.notes.extend(check_rnaseq(design, errors))
     errors.raise_if_any()
     return design
+
+
+def describe_schema_error(error: BaseException) -> str:
+    """One readable line for Snakemake's schema-validation error: the key path and the reason."""
+    import jsonschema
+
+    for argument in getattr(error, "args", ()):
+        if isinstance(argument, jsonschema.ValidationError):
+            key = _schema_path(argument)
+            return (f"config key '{key}': " if key else "") + argument.message.splitlines()[0]
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = next((line for line in lines if line.startswith("ValidationError")), lines[0] if lines else repr(error))
+    reason = reason.removeprefix("ValidationError:").strip()
+    instance = next((line for line in lines if line.startswith("On instance")), "")
+    key = ".".join(re.findall(r"\[['\"]?([^\]'\"]*)['\"]?\]", instance))
+    return (f"config key '{key}': " if key else "") + reason

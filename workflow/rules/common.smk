@@ -2,18 +2,27 @@ import math
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from fibroskin.benchmarks import benchmark_jobs
 from fibroskin.errors import InputErrors
-from fibroskin.validate import validate_run
-
-validate(config, schema="../schemas/config.schema.yaml")
+from fibroskin.validate import check_config, describe_schema_error, validate_run
 
 try:
+    # Unknown keys and wrong types first, one line each; then Snakemake's schema
+    # validation (which fills defaults); then every check of the input files.
+    check_config(config)
+    validate(config, schema="../schemas/config.schema.yaml")
     DESIGN = validate_run(config)
 except InputErrors as problems:
     # Refuse before any job starts, with every problem at once and no traceback.
     sys.stderr.write(f"{problems}\n")
+    sys.exit(1)
+except WorkflowError as error:
+    sys.stderr.write(
+        f"fibroskin: the config is not valid: {describe_schema_error(error)}\n"
+    )
     sys.exit(1)
 
 validate(
@@ -43,6 +52,12 @@ def mem_mb_for(input, per_input_mb, base_mb=500):
     """Memory request growing with the input: base plus a multiple of the input's size."""
     size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6
     return int(base_mb + math.ceil(per_input_mb * size_mb))
+
+
+def runtime_for(input, minutes_per_mb, base_minutes=10):
+    """Run time request (minutes) growing with the input: base plus minutes per MB of input."""
+    size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6
+    return int(base_minutes + math.ceil(minutes_per_mb * size_mb))
 
 
 def caption_rows(path):

@@ -14,7 +14,7 @@ rule qpcr_wells:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=8),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_wells.py"
 
@@ -38,7 +38,7 @@ rule qpcr_efficiency:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_efficiency.py"
 
@@ -59,7 +59,7 @@ rule qpcr_delta_cq:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=8),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_delta_cq.py"
 
@@ -79,7 +79,7 @@ rule qpcr_contrast:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
     script:
@@ -104,8 +104,8 @@ rule qpcr_marker_figure:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
         numbers=lambda wildcards, input: caption_rows(input.marker_stats),
@@ -129,7 +129,7 @@ rule qpcr_reference_stability:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         group_column=DESIGN.contrasts[0].column,
     script:
@@ -154,8 +154,8 @@ rule qpcr_reference_stability_figure:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_reference_stability_figure.py"
 
@@ -177,8 +177,8 @@ rule qpcr_standard_curve_figure:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_standard_curve_figure.py"
 
@@ -205,6 +205,6 @@ rule qpcr_miqe:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/qpcr_miqe.py"

@@ -16,8 +16,8 @@ rule finding_summary:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
         rows=lambda wildcards, output: caption_rows(output.summary),
@@ -39,7 +39,7 @@ rule profibrotic_score:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/profibrotic_score.py"
 
@@ -62,8 +62,8 @@ rule score_contrast:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
         tests=lambda wildcards, output: caption_rows(output.test),
@@ -105,7 +105,7 @@ rule concordance:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
         markers=lambda wildcards, output: caption_rows(output.markers),
@@ -131,8 +131,8 @@ rule score_between_assays:
         "../envs/fibroskin.yaml"
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
     script:

@@ -80,7 +80,7 @@ rule rnaseq_contrast_figures:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
         markers=lambda wildcards, input: caption_rows(input.markers),
@@ -111,6 +111,6 @@ rule rnaseq_sample_figures:
     threads: 1
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
-        runtime=10,
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/rnaseq_sample_figures.py"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fibroskin.errors import ErrorCollector, InputErrors
-from fibroskin.io.text import DecodedText, read_table_text, read_text
+from fibroskin.io.text import DecodedText, extra_field_errors, read_table_text, read_text
 
 #: Columns of the tidy well table, in order.
 WELL_COLUMNS = [
@@ -241,6 +241,7 @@ def read_long_cq_table(path: str | Path, decoded: DecodedText | None = None) -> 
     decoded = decoded or read_text(path)
     errors = ErrorCollector()
     table, delimiter = read_table_text(decoded)
+    errors.extend(extra_field_errors(table, decoded, delimiter))
     notes = list(decoded.notes)
     mapping = canonical_columns([c for c in table.columns if c != "__line__"])
     missing = [name for name in ("sample", "target", "cq") if name not in mapping.values()]

@@ -75,8 +75,19 @@ def read_text(path: str | Path) -> DecodedText:
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
-        # Excel on Windows still writes cp1252 ("Latin-1"); it decodes any byte string.
-        text = raw.decode("cp1252")
+        # Excel on Windows still writes cp1252 ("Latin-1"); five bytes are undefined in it.
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as error:
+            raise InputErrors(
+                [
+                    InputError(
+                        f"file is not text in a known encoding (byte {raw[error.start]:#04x} at offset {error.start})",
+                        file=path,
+                        expected="a text table in UTF-8 (with or without BOM), UTF-16 or Windows-1252",
+                    )
+                ]
+            ) from None
         encoding = "cp1252"
         notes.append(f"{path}: not valid UTF-8, read as Windows-1252 (Latin-1)")
     if "\r\n" in text or "\r" in text:
@@ -120,21 +131,29 @@ def read_table_text(decoded: DecodedText, first_line: int = 1) -> tuple[pd.DataF
     """
     lines = decoded.lines[first_line - 1 :]
     delimiter = sniff_delimiter(lines[0])
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    rows = list(reader)
+    joined = "\n".join(lines)
+    if '"' in joined:
+        rows = list(csv.reader(io.StringIO(joined), delimiter=delimiter))
+    else:
+        # Without quotes the csv module splits exactly at the delimiter, only much slower
+        # (an empty line is an empty row; an empty last line, after the final newline, none).
+        rows = [line.split(delimiter) if line else [] for line in (lines if lines[-1] else lines[:-1])]
     header = [name.strip() for name in rows[0]]
+    n_header = len(header)
     body: list[list[str]] = []
     line_numbers: list[int] = []
     for offset, row in enumerate(rows[1:], start=1):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
-        cells = cells + [""] * (len(header) - len(cells))
-        body.append(cells[: max(len(header), len(cells))])
+        if len(cells) < n_header:
+            cells += [""] * (n_header - len(cells))
+        body.append(cells)
         line_numbers.append(first_line + offset)
-    width = max([len(header)] + [len(row) for row in body])
-    header = header + [""] * (width - len(header))
-    body = [row + [""] * (width - len(row)) for row in body]
+    width = max([n_header] + [len(row) for row in body])
+    header = header + [""] * (width - n_header)
+    if width > n_header:
+        body = [row + [""] * (width - len(row)) for row in body]
     table = pd.DataFrame(body, columns=range(width), dtype=object)
     keep = [i for i, name in enumerate(header) if name or (len(table) and (table[i] != "").any())]
     if len(keep) < width:
@@ -143,3 +162,47 @@ def read_table_text(decoded: DecodedText, first_line: int = 1) -> tuple[pd.DataF
     table.columns = [header[i] if header[i] else f"column_{i + 1}" for i in keep]
     table["__line__"] = line_numbers
     return table.reset_index(drop=True), delimiter
+
+
+def extra_field_errors(
+    table: pd.DataFrame, decoded: DecodedText, delimiter: str, first_line: int = 1, limit: int = 10
+) -> list[InputError]:
+    """Rows of :func:`read_table_text` output holding more fields than the header names.
+
+    Such a row is shifted or split (a stray delimiter, or ``23,45`` in a comma-separated
+    file); reading it anyway would put values in the wrong column. At most ``limit`` rows
+    are listed, the rest counted.
+    """
+    header = [name.strip() for name in next(csv.reader([decoded.lines[first_line - 1]], delimiter=delimiter))]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    extra = [c for c in table.columns if isinstance(c, str) and c.startswith("column_") and c[7:].isdigit() and int(c[7:]) > width]
+    if not extra:
+        return []
+    filled = table[extra] != ""
+    rows = table[filled.any(axis=1)]
+    problems = []
+    for index in rows.index[:limit]:
+        used = [c for c in extra if filled.at[index, c]]
+        values = [str(table.at[index, c]) for c in used]
+        hint = ""
+        if delimiter == "," and any(value.isdigit() for value in values):
+            hint = (
+                " (a decimal comma in a comma-separated file splits a number in two: quote such values, "
+                "or use tab or semicolon as the delimiter)"
+            )
+        problems.append(
+            InputError(
+                f"row has {max(int(c[7:]) for c in used)} fields but the header has {width}{hint}",
+                file=decoded.path,
+                row=int(table.at[index, "__line__"]),
+                value=", ".join(values),
+                expected=f"{width} fields per row, one per header column",
+            )
+        )
+    if len(rows) > limit:
+        problems.append(
+            InputError(f"... and {len(rows) - limit} more rows with more fields than the header", file=decoded.path)
+        )
+    return problems

@@ -7,7 +7,6 @@ reader never has to re-learn the legend.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -17,6 +16,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+
+from fibroskin.tables import atomic_path  # noqa: E402
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
@@ -84,7 +85,6 @@ def save_figure(figure: plt.Figure, paths: Sequence[str | Path]) -> None:
             metadata = {"CreationDate": None, "ModDate": None, "Creator": "fibroskin", "Producer": "fibroskin"}
         elif suffix == "png":
             metadata = {"Software": "fibroskin"}
-        temporary = path.with_name(f".{path.name}.tmp")
-        figure.savefig(temporary, format=suffix, metadata=metadata)
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:  # removed again if savefig fails
+            figure.savefig(temporary, format=suffix, metadata=metadata)
     plt.close(figure)

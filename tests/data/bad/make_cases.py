@@ -1,0 +1,577 @@
+"""Generate the bad-input corpus: one folder per case, each with ``case.yaml`` and its files.
+
+Every case starts from the bundled example (``base/``: the sample sheet ``samples.tsv``,
+the Cq table ``cq.tsv`` and the count table ``counts.tsv``, plus ``base/config.yaml``)
+and replaces some of these files and/or config values. ``case.yaml`` holds:
+
+- ``description``: what a lab did wrong (or what unusual but readable file it gave);
+- ``config``: overrides deep-merged into ``base/config.yaml`` (``null`` removes a key
+  or a whole branch);
+- ``expect``: ``error`` (refused before any job runs) or ``accept`` (read, with a note);
+- ``messages``: substrings the error output (or, for ``accept``, the notes) must contain;
+- ``cli``: also run through the real ``snakemake -n`` / ``snakemake`` command line.
+
+Run ``python tests/data/bad/make_cases.py`` from the checkout to rewrite the corpus. The
+files are committed, so the tests do not depend on this script; it documents how each
+case was derived from the example. Binary content (UTF-16, BOM, CRLF) is written as bytes;
+``.gitattributes`` keeps git from converting it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+SHEET = (ROOT / "config" / "samples.tsv").read_text()
+CQ = (ROOT / "resources" / "example" / "qpcr_cq.tsv").read_text()
+COUNTS = (ROOT / "resources" / "example" / "counts.tsv").read_text()
+
+
+def lines(text: str) -> list[str]:
+    return text.rstrip("\n").split("\n")
+
+
+def join(rows: list[str]) -> str:
+    return "\n".join(rows) + "\n"
+
+
+def replace_line(text: str, number: int, new: str) -> str:
+    """Replace 1-based line ``number``."""
+    rows = lines(text)
+    rows[number - 1] = new
+    return join(rows)
+
+
+def set_field(text: str, number: int, column: int, value: str, sep: str = "\t") -> str:
+    rows = lines(text)
+    fields = rows[number - 1].split(sep)
+    fields[column] = value
+    rows[number - 1] = sep.join(fields)
+    return join(rows)
+
+
+def drop_lines(text: str, keep) -> str:
+    return join([row for number, row in enumerate(lines(text), start=1) if keep(number, row)])
+
+
+def map_lines(text: str, function) -> str:
+    return join([function(number, row) for number, row in enumerate(lines(text), start=1)])
+
+
+def sheet_with(column: str, values: dict[str, str]) -> str:
+    """The example sheet with a column's value changed for some samples."""
+    rows = lines(SHEET)
+    header = rows[0].split("\t")
+    position = header.index(column)
+    out = [rows[0]]
+    for row in rows[1:]:
+        fields = row.split("\t")
+        if fields[0] in values:
+            fields[position] = values[fields[0]]
+        out.append("\t".join(fields))
+    return join(out)
+
+
+QPCR_ONLY = {"rnaseq": None}
+RNASEQ_ONLY = {"qpcr": None}
+
+CASES: list[dict] = []
+
+
+def case(name, description, files=None, config=None, expect="error", messages=(), cli=False):
+    CASES.append(
+        {
+            "name": name,
+            "description": description,
+            "files": files or {},
+            "config": config or {},
+            "expect": expect,
+            "messages": list(messages),
+            "cli": cli,
+        }
+    )
+
+
+# ---------------------------------------------------------------- sample sheet
+case(
+    "sheet_duplicate_sample",
+    "Sample H04 was typed as H03 (copy-paste): two rows with one ID, and H04's Cq rows match no sheet row.",
+    files={"samples.tsv": SHEET.replace("H04\t", "H03\t")},
+    messages=[
+        "samples.tsv, line 5, column 'sample': sample ID is used more than once (lines 4, 5) (found: 'H03')",
+        "cq.tsv, line 74, column 'sample': sample 'H04' is not in the sample sheet",
+    ],
+    cli=True,
+)
+case(
+    "sheet_no_sample_column",
+    "The ID column is headed 'Sample ID' instead of 'sample'.",
+    files={"samples.tsv": SHEET.replace("sample\t", "Sample ID\t", 1)},
+    messages=["samples.tsv, line 1, column 'sample': the sample sheet has no 'sample' column", "'Sample ID, condition, patient, batch'"],
+)
+case(
+    "sheet_contrast_column_misspelled",
+    "The contrast column is headed 'conditon'.",
+    files={"samples.tsv": SHEET.replace("condition", "conditon", 1)},
+    config=QPCR_ONLY,
+    messages=["uses column 'condition', which the sample sheet does not have (did you mean 'conditon'?)"],
+)
+case(
+    "sheet_empty_sample_id",
+    "One row has its sample ID deleted.",
+    files={"samples.tsv": set_field(SHEET, 3, 0, "")},
+    config=QPCR_ONLY,
+    messages=["samples.tsv, line 3, column 'sample': sample ID is empty"],
+)
+case(
+    "sheet_group_with_one_sample",
+    "Only one lesional sample left in the sheet (the others were moved to another file).",
+    files={"samples.tsv": drop_lines(SHEET, lambda n, row: not row.startswith(("L02", "L03", "L04", "L05", "L06")))},
+    config=QPCR_ONLY,
+    messages=[
+        "samples.tsv, line 8, column 'condition': contrast 'lesional_vs_healthy': level 'lesional' has only 1 sample",
+        "at least 2 samples per level",
+    ],
+)
+case(
+    "sheet_empty_file",
+    "The sample sheet is an empty file (saved before anything was typed).",
+    files={"samples.tsv": ""},
+    messages=["samples.tsv: file is empty"],
+)
+case(
+    "sheet_header_only",
+    "The sample sheet has its header but no rows.",
+    files={"samples.tsv": lines(SHEET)[0] + "\n"},
+    messages=["samples.tsv, line 2: the sample sheet has a header but no samples"],
+)
+case(
+    "sheet_pipe_delimited",
+    "The sheet was exported with '|' as the delimiter.",
+    files={"samples.tsv": SHEET.replace("\t", "|")},
+    messages=["samples.tsv, line 1: the header has a single column", "delimited by tab, comma or semicolon"],
+)
+case(
+    "sheet_space_delimited",
+    "The sheet was copied from a web page: columns separated by runs of spaces.",
+    files={"samples.tsv": SHEET.replace("\t", "   ")},
+    messages=["samples.tsv, line 1: the header has a single column", "spaces"],
+)
+case(
+    "sheet_extra_fields",
+    "A row has more fields than the header (a stray tab after the batch).",
+    files={"samples.tsv": replace_line(SHEET, 4, lines(SHEET)[3] + "\tresequenced")},
+    config=QPCR_ONLY,
+    messages=["samples.tsv, line 4: row has 5 fields but the header has 4", "'resequenced'"],
+)
+case(
+    "sheet_binary_file",
+    "An Excel workbook (.xlsx bytes) was given as the sample sheet.",
+    files={"samples.tsv": b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x00\x00\x00\x00\x00\x00\x00\x00"},
+    messages=["samples.tsv: file is binary"],
+)
+case(
+    "sheet_utf8_bom",
+    "Excel's 'CSV UTF-8' adds a byte-order mark: accepted with a note.",
+    files={"samples.tsv": b"\xef\xbb\xbf" + SHEET.encode()},
+    expect="accept",
+    messages=["samples.tsv: UTF-8 byte-order mark removed"],
+)
+case(
+    "sheet_windows_line_endings",
+    "Saved on Windows (CRLF): accepted with a note.",
+    files={"samples.tsv": SHEET.replace("\n", "\r\n").encode()},
+    expect="accept",
+    messages=["samples.tsv: Windows line endings converted"],
+)
+case(
+    "sheet_utf16",
+    "Saved as 'Unicode text' by Excel (UTF-16 with BOM, CRLF): accepted with notes.",
+    files={"samples.tsv": SHEET.replace("\n", "\r\n").encode("utf-16")},
+    expect="accept",
+    messages=["samples.tsv: read as UTF-16", "samples.tsv: Windows line endings converted"],
+)
+case(
+    "sheet_trailing_empty_columns_and_rows",
+    "A spreadsheet export with empty trailing columns and rows: accepted with a note.",
+    files={"samples.tsv": "".join(row + "\t\t\n" for row in lines(SHEET)) + "\t\t\t\t\t\n\t\t\t\t\t\n"},
+    expect="accept",
+    messages=["samples.tsv: 2 empty trailing column(s) ignored"],
+)
+case(
+    "sheet_level_typo_left_out",
+    "One healthy sample typed 'helathy' (5 healthy remain): accepted, with a warning naming the likely typo.",
+    files={"samples.tsv": sheet_with("condition", {"H04": "helathy"})},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["level 'helathy' of column 'condition' is used by no contrast (did you mean 'healthy'?)"],
+)
+
+# ---------------------------------------------------------------- contrasts and tests
+case(
+    "contrast_level_misspelled",
+    "The config's target level is 'lesionl'.",
+    config={"contrasts": {"lesional_vs_healthy": {"target": "lesionl"}}},
+    messages=[
+        "contrast 'lesional_vs_healthy': target level 'lesionl' does not occur in column 'condition' (did you mean 'lesional'?)",
+        "expected one of healthy, lesional",
+    ],
+)
+case(
+    "contrast_level_absent",
+    "The config compares against 'control', a level the sheet does not have.",
+    config={"contrasts": {"lesional_vs_healthy": {"reference": "control"}}},
+    messages=["reference level 'control' does not occur in column 'condition'", "expected one of healthy, lesional"],
+)
+case(
+    "paired_test_incomplete_pairs",
+    "Paired t test, but patient P06's lesional sample was assigned to P07.",
+    files={
+        "samples.tsv": sheet_with(
+            "patient",
+            {**{f"H0{i}": f"P0{i}" for i in range(1, 7)}, **{f"L0{i}": f"P0{i}" for i in range(1, 6)}, "L06": "P07"},
+        )
+    },
+    config={"qpcr": {"test": "paired_t"}, "rnaseq": None},
+    messages=[
+        "samples.tsv, line 7, column 'patient': contrast 'lesional_vs_healthy': patient 'P06' has 1 'healthy' and 0 'lesional' sample(s)",
+        "patient 'P07' has 0 'healthy' and 1 'lesional'",
+        "complete pairs",
+    ],
+)
+case(
+    "paired_test_without_patient_column",
+    "Wilcoxon signed-rank test asked for, but the sheet has no patient column.",
+    files={"samples.tsv": join(["\t".join(row.split("\t")[:2]) for row in lines(SHEET)])},
+    config={"qpcr": {"test": "wilcoxon"}, "rnaseq": None},
+    messages=["samples.tsv, line 1, column 'patient': a paired test needs a 'patient' column pairing the samples"],
+)
+
+# ---------------------------------------------------------------- qPCR Cq tables
+case(
+    "cq_not_a_number",
+    "A Cq typed as 'abc' (and another as '2O.1' with a letter O).",
+    files={"cq.tsv": set_field(set_field(CQ, 10, 4, "abc"), 20, 4, "2O.1")},
+    config=QPCR_ONLY,
+    messages=[
+        "cq.tsv, line 10, column 'cq': Cq is not a number (found: 'abc'); expected a number, or Undetermined",
+        "cq.tsv, line 20, column 'cq': Cq is not a number (found: '2O.1')",
+    ],
+    cli=True,
+)
+case(
+    "cq_negative",
+    "A negative Cq.",
+    files={"cq.tsv": set_field(CQ, 5, 4, "-17.6")},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 5, column 'cq': Cq outside the possible range of a qPCR run (found: '-17.6'); expected a cycle number between 0 and 50"],
+)
+case(
+    "cq_absurd",
+    "A Cq of 187.3 (a typo for 18.73).",
+    files={"cq.tsv": set_field(CQ, 2, 4, "187.3")},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 2, column 'cq': Cq outside the possible range of a qPCR run (found: '187.3')"],
+)
+case(
+    "cq_sample_not_in_sheet",
+    "Sample H02 is written 'H2' in the Cq table.",
+    files={"cq.tsv": map_lines(CQ, lambda n, row: row.replace("\tH02\t", "\tH2\t"))},
+    config=QPCR_ONLY,
+    messages=[
+        "cq.tsv, line 26, column 'sample': sample 'H2' is not in the sample sheet samples.tsv (did you mean 'H02'?)",
+        "samples.tsv, line 3, column 'sample': sample 'H02' has no Cq values",
+    ],
+)
+case(
+    "cq_sheet_sample_without_data",
+    "Sample L06 was not measured (its rows are missing from the Cq table).",
+    files={"cq.tsv": drop_lines(CQ, lambda n, row: "\tL06\t" not in row)},
+    config=QPCR_ONLY,
+    messages=["samples.tsv, line 13, column 'sample': sample 'L06' has no Cq values (found: 'L06'); expected Cq values for every sample"],
+)
+case(
+    "cq_missing_column",
+    "The Cq column is headed 'value', which is not a known name for Cq.",
+    files={"cq.tsv": CQ.replace("\tcq\n", "\tvalue\n", 1)},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 1: missing required column(s) cq", "(found: 'plate, well, sample, target, value')"],
+)
+case(
+    "cq_reference_gene_absent",
+    "The config names reference gene 'RPL0', which the table does not have.",
+    config={"qpcr": {"reference_genes": ["GAPDH", "ACTB", "RPL0"]}, "rnaseq": None},
+    messages=["column 'target': reference gene 'RPL0' is not a target of the Cq table(s) (did you mean 'RPLP0'?)"],
+)
+_NO_GAPDH_H01 = map_lines(
+    CQ, lambda n, row: "\t".join(row.split("\t")[:4] + ["Undetermined"]) if "\tH01\tGAPDH\t" in row else row
+)
+case(
+    "cq_reference_undetected_refused",
+    "Every GAPDH replicate of H01 is Undetermined and the config says missing_reference: error.",
+    files={"cq.tsv": _NO_GAPDH_H01},
+    config={"qpcr": {"missing_reference": "error"}, "rnaseq": None},
+    messages=[
+        "cq.tsv, line 2, column 'cq': reference gene 'GAPDH' was not detected in any replicate of sample 'H01' (lines 2, 3, 4)",
+        "qpcr.missing_reference: exclude",
+    ],
+)
+case(
+    "cq_reference_undetected_excluded",
+    "Every GAPDH replicate of H01 is Undetermined, default missing_reference: exclude: accepted, H01 is excluded with a warning.",
+    files={"cq.tsv": _NO_GAPDH_H01},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["WARNING: sample 'H01': reference gene 'GAPDH' was not detected in any replicate (cq.tsv, lines 2, 3, 4); the sample is excluded from every test"],
+)
+case(
+    "cq_empty_target",
+    "A row lost its target name.",
+    files={"cq.tsv": set_field(CQ, 7, 3, "")},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 7, column 'target': target is empty"],
+)
+case(
+    "cq_empty_file",
+    "The Cq table is an empty file.",
+    files={"cq.tsv": ""},
+    config=QPCR_ONLY,
+    messages=["cq.tsv: file is empty"],
+)
+case(
+    "cq_header_only",
+    "The Cq table has a header and no wells.",
+    files={"cq.tsv": lines(CQ)[0] + "\n"},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 2: table has a header but no data rows"],
+)
+case(
+    "cq_pipe_delimited",
+    "The Cq table was exported with '|' as the delimiter.",
+    files={"cq.tsv": CQ.replace("\t", "|")},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 1: the header has a single column", "delimited by tab, comma or semicolon", "'|'"],
+)
+case(
+    "cq_space_delimited",
+    "The Cq table's columns are separated by spaces.",
+    files={"cq.tsv": CQ.replace("\t", " ")},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 1: the header has a single column", "spaces"],
+)
+case(
+    "cq_decimal_comma_in_csv",
+    "A comma-separated export whose Cq values use decimal commas, unquoted: 18,48 splits into two fields.",
+    files={"cq.tsv": map_lines(CQ, lambda n, row: row.replace(".", ",").replace("\t", ","))},
+    config=QPCR_ONLY,
+    messages=["cq.tsv, line 2: row has 6 fields but the header has 5", "decimal comma"],
+)
+case(
+    "cq_decimal_comma_mixed",
+    "Most Cq values use points, two use commas: ambiguous, refused.",
+    files={"cq.tsv": set_field(set_field(CQ, 3, 4, "18,42"), 8, 4, "21,5")},
+    config=QPCR_ONLY,
+    messages=[
+        "cq.tsv, line 3, column 'cq': decimal comma mixed with decimal points in the same column is ambiguous (found: '18,42')",
+        "cq.tsv, line 8, column 'cq'",
+    ],
+)
+case(
+    "cq_decimal_comma",
+    "A tab-separated table using decimal commas throughout (European Excel): accepted with a note.",
+    files={"cq.tsv": CQ.replace(".", ",")},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["cq.tsv: column 'cq' uses decimal commas; read 23,45 as 23.45"],
+)
+case(
+    "cq_utf16_windows",
+    "An instrument export in UTF-16 with Windows line endings: accepted with notes.",
+    files={"cq.tsv": CQ.replace("\n", "\r\n").encode("utf-16")},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["cq.tsv: read as UTF-16", "cq.tsv: Windows line endings converted"],
+)
+case(
+    "cq_utf8_bom_semicolons",
+    "Excel 'CSV UTF-8' with semicolons and decimal commas (French locale): accepted with notes.",
+    files={"cq.tsv": b"\xef\xbb\xbf" + CQ.replace(".", ",").replace("\t", ";").encode()},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["cq.tsv: UTF-8 byte-order mark removed", "uses decimal commas"],
+)
+case(
+    "cq_trailing_empty_columns_and_rows",
+    "Spreadsheet export with empty trailing columns and rows: accepted with a note.",
+    files={"cq.tsv": "".join(row + "\t\t\n" for row in lines(CQ)) + "\t\t\t\t\t\t\t\n\n\t\t\n"},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["cq.tsv: 2 empty trailing column(s) ignored"],
+)
+
+# ---------------------------------------------------------------- RNA-seq counts
+case(
+    "counts_negative",
+    "A negative count.",
+    files={"counts.tsv": set_field(COUNTS, 3, 2, "-44759")},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 3, column 'H02': count is negative (found: '-44759'); expected a non-negative integer count"],
+    cli=True,
+)
+case(
+    "counts_fractional",
+    "Estimated (fractional) counts from salmon given as counts.",
+    files={"counts.tsv": set_field(COUNTS, 2, 1, "980.37")},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 2, column 'H01': count is not a whole number (found: '980.37')", "round estimated counts"],
+)
+case(
+    "counts_not_a_number",
+    "A count cell holds '#N/A' (Excel).",
+    files={"counts.tsv": set_field(COUNTS, 4, 7, "#N/A")},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 4, column 'L01': count is not a number (found: '#N/A')"],
+)
+case(
+    "counts_duplicate_gene",
+    "A gene row pasted twice.",
+    files={"counts.tsv": join(lines(COUNTS)[:6] + [lines(COUNTS)[2]] + lines(COUNTS)[6:])},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 7, column 'gene_id': gene ID 'ENSG00000108821.5' appears twice (lines 3 and 7)"],
+)
+case(
+    "counts_sheet_sample_without_column",
+    "The count table lacks sample L06.",
+    files={"counts.tsv": join(["\t".join(row.split("\t")[:-1]) for row in lines(COUNTS)])},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 1: sample 'L06' of the sample sheet has no count column"],
+)
+case(
+    "counts_column_not_in_sheet",
+    "The count table's column for L06 is headed 'L6'.",
+    files={"counts.tsv": COUNTS.replace("\tL06\n", "\tL6\n", 1)},
+    config=RNASEQ_ONLY,
+    messages=[
+        "counts.tsv, line 1, column 'L6': count column 'L6' matches no sample of the sample sheet (did you mean 'L06'?)",
+        "sample 'L06' of the sample sheet has no count column",
+    ],
+)
+case(
+    "counts_empty_file",
+    "The count table is empty.",
+    files={"counts.tsv": ""},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv: file is empty"],
+)
+case(
+    "counts_header_only",
+    "The count table has a header and no genes.",
+    files={"counts.tsv": lines(COUNTS)[0] + "\n"},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 1: file has a header but no gene rows"],
+)
+case(
+    "counts_pipe_delimited",
+    "The count table was exported with '|' as the delimiter.",
+    files={"counts.tsv": COUNTS.replace("\t", "|")},
+    config=RNASEQ_ONLY,
+    messages=["counts.tsv, line 1: the header has a single column", "delimited by tab, comma or semicolon"],
+)
+case(
+    "counts_windows_bom_trailing",
+    "Count table saved by Excel: BOM, CRLF, trailing empty columns and rows: accepted with notes.",
+    files={"counts.tsv": b"\xef\xbb\xbf" + "".join(row + "\t\t\r\n" for row in lines(COUNTS)).encode() + b"\t\t\t\r\n"},
+    config=RNASEQ_ONLY,
+    expect="accept",
+    messages=["UTF-8 byte-order mark removed", "Windows line endings converted", "empty trailing column(s) ignored"],
+)
+
+# ---------------------------------------------------------------- RNA-seq design
+case(
+    "design_names_missing_column",
+    "The design formula names 'bacth'.",
+    config={"rnaseq": {"design": "~bacth + condition"}, "qpcr": None},
+    messages=["the design formula '~bacth + condition' names 'bacth', which is not a column of the sample sheet (did you mean 'batch'?)"],
+)
+case(
+    "design_not_full_rank",
+    "Batch confounded with condition: every healthy sample in run1, every lesional in run2.",
+    files={"samples.tsv": sheet_with("batch", {**{f"H0{i}": "run1" for i in range(1, 7)}, **{f"L0{i}": "run2" for i in range(1, 7)}})},
+    config={"rnaseq": {"design": "~batch + condition"}, "qpcr": None},
+    messages=["the design '~batch + condition' is not full rank", "'batch' is confounded with 'condition'"],
+)
+case(
+    "design_without_contrast_column",
+    "The design '~batch' does not contain the contrast column.",
+    config={"rnaseq": {"design": "~batch"}, "qpcr": None},
+    messages=["contrast 'lesional_vs_healthy' compares levels of 'condition', which the design '~batch' does not contain"],
+)
+
+# ---------------------------------------------------------------- config
+case(
+    "config_key_misspelled",
+    "qpcr.max_cq typed as max_cqq.",
+    config={"qpcr": {"max_cqq": 30}},
+    messages=["config key 'qpcr.max_cqq' is not known (did you mean 'max_cq'?)"],
+    cli=True,
+)
+case(
+    "config_top_key_misspelled",
+    "The top-level key 'samples' typed as 'sample'.",
+    config={"samples": None, "sample": "samples.tsv"},
+    messages=["config key 'sample' is not known (did you mean 'samples'?)"],
+)
+case(
+    "config_contrast_key_misspelled",
+    "A contrast's 'reference' typed as 'refrence'.",
+    config={"contrasts": {"lesional_vs_healthy": {"reference": None, "refrence": "healthy"}}},
+    messages=["config key 'contrasts.lesional_vs_healthy.refrence' is not known (did you mean 'reference'?)"],
+)
+case(
+    "config_wrong_type",
+    "max_cq given as text.",
+    config={"qpcr": {"max_cq": "thirty"}},
+    messages=["config key 'qpcr.max_cq': 'thirty' is not of type 'number'"],
+)
+case(
+    "config_unknown_test",
+    "A statistical test the workflow does not offer.",
+    config={"qpcr": {"test": "ttest"}},
+    messages=["config key 'qpcr.test': 'ttest' is not one of ['welch', 'mannwhitney', 'paired_t', 'wilcoxon']"],
+)
+case(
+    "config_path_missing",
+    "The config names a second Cq table that does not exist.",
+    config={"qpcr": {"cq_tables": ["cq.tsv", "cq_plate2.tsv"]}},
+    messages=["config key 'qpcr.cq_tables' names the file 'cq_plate2.tsv', which does not exist"],
+)
+
+
+def write_cases() -> None:
+    for old in HERE.iterdir():
+        if old.is_dir() and (old / "case.yaml").exists():
+            shutil.rmtree(old)
+    for spec in CASES:
+        folder = HERE / spec["name"]
+        folder.mkdir()
+        for name, content in spec["files"].items():
+            data = content if isinstance(content, bytes) else content.encode()
+            (folder / name).write_bytes(data)
+        meta = {key: spec[key] for key in ("description", "config", "expect", "messages", "cli")}
+        meta["files"] = sorted(spec["files"])
+        (folder / "case.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100))
+    base = HERE / "base"
+    base.mkdir(exist_ok=True)
+    (base / "samples.tsv").write_text(SHEET)
+    (base / "cq.tsv").write_text(CQ)
+    (base / "counts.tsv").write_text(COUNTS)
+
+
+if __name__ == "__main__":
+    write_cases()
+    print(f"{len(CASES)} cases written to {HERE}")

@@ -1,0 +1,172 @@
+"""A failed write or a failed run never damages results a user already has.
+
+"Untouched" means: every file of a job that did not fail keeps its bytes, and no
+half-written or temporary file is left. Snakemake itself removes the outputs of a job
+that failed (so they cannot be mistaken for complete results); those are the only
+files a failed run may remove.
+"""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import re
+import shutil
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from conftest import ROOT, example_run, run_workflow
+from fibroskin.plots.theme import save_figure
+from fibroskin.rnaseq_steps import save_fit
+from fibroskin.tables import atomic_path, read_tsv, write_tsv
+from test_determinism import checksums
+
+
+class Unprintable:
+    """A cell value whose text conversion fails half-way through writing a table."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("disk full (simulated)")
+
+    __repr__ = __str__
+    __format__ = lambda self, spec: str(self)  # noqa: E731
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir() if path.name.endswith(".tmp"))
+
+
+def test_a_failed_table_write_keeps_the_old_table_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "marker_stats.tsv"
+    old = pd.DataFrame({"gene": ["TGFB1", "COL1A1"], "fold_change": [3.5, 2.25]})
+    write_tsv(old, path)
+    before = path.read_bytes()
+    # many good rows first, so part of the new table reaches the temporary file
+    new = pd.DataFrame({"gene": [f"G{i}" for i in range(5000)] + ["BAD"], "value": [1.0] * 5000 + [Unprintable()]})
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_tsv(new, path)
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+    pd.testing.assert_frame_equal(read_tsv(path), old)
+
+
+def test_a_failed_figure_write_keeps_the_old_figures(tmp_path, monkeypatch):
+    figure, axes = plt.subplots()
+    axes.plot([1, 2], [3, 4])
+    paths = [tmp_path / "qpcr_markers.svg", tmp_path / "qpcr_markers.png"]
+    save_figure(figure, paths)
+    before = {path.name: path.read_bytes() for path in paths}
+
+    def broken_savefig(self, target, **kwargs):
+        Path(target).write_bytes(b"<svg half-written")
+        raise OSError("No space left on device (simulated)")
+
+    figure, axes = plt.subplots()
+    monkeypatch.setattr(type(figure), "savefig", broken_savefig)
+    with pytest.raises(OSError, match="No space left"):
+        save_figure(figure, paths)
+    assert {path.name: path.read_bytes() for path in paths} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_a_failed_fit_write_keeps_the_old_fit(tmp_path):
+    path = tmp_path / "deseq_fit.pkl"
+    save_fit({"fit": [1, 2, 3]}, path)
+    before = path.read_bytes()
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        save_fit({"fit": list(range(10_000)), "bad": lambda: None}, path)  # lambdas do not pickle
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_an_interrupt_while_writing_also_cleans_up(tmp_path):
+    path = tmp_path / "table.tsv"
+    path.write_text("old\n")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_path(path) as temporary:
+            temporary.write_text("new, half")
+            raise KeyboardInterrupt
+    assert path.read_text() == "old\n" and leftovers(tmp_path) == []
+
+
+def rule_scripts() -> list[Path]:
+    """The scripts the workflow's rules run."""
+    names = set()
+    for rules in (ROOT / "workflow" / "rules").glob("*.smk"):
+        names.update(re.findall(r'"\.\./\.\./scripts/([\w.]+\.py)"', rules.read_text()))
+    return sorted(ROOT / "scripts" / name for name in names)
+
+
+#: Calls that write a file directly; results must go through write_tsv, save_figure, save_fit.
+DIRECT_WRITES = {"to_csv", "to_excel", "to_parquet", "to_pickle", "savefig", "write_text", "write_bytes", "dump", "save", "savetxt", "open"}
+
+
+def called_names(tree: ast.AST) -> set[str]:
+    called = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            function = node.func
+            called.add(function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", ""))
+    return called
+
+
+def atomic_writers() -> set[str]:
+    """write_tsv, save_figure, save_fit and the package functions that write only through them."""
+    writers = {"write_tsv", "save_figure", "save_fit"}
+    for module in (ROOT / "scripts" / "fibroskin").rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.FunctionDef) and called_names(node) & {"write_tsv", "save_figure", "save_fit"}:
+                assert not called_names(node) & (DIRECT_WRITES - {"open", "dump"}), f"{module.name}:{node.name}"
+                writers.add(node.name)
+    return writers
+
+
+def test_every_rule_script_writes_only_through_the_atomic_writers():
+    scripts = rule_scripts()
+    assert len(scripts) >= 15
+    writers = atomic_writers()
+    for script in scripts:
+        called = called_names(ast.parse(script.read_text()))
+        assert not called & DIRECT_WRITES, f"{script.name} writes directly: {called & DIRECT_WRITES}"
+        assert called & writers, f"{script.name} writes no result"
+
+
+def test_the_atomic_writers_are_the_only_places_that_write_results():
+    """In the package, table, figure and pickle writing happens only inside atomic_path."""
+    package = ROOT / "scripts" / "fibroskin"
+    for module in package.rglob("*.py"):
+        text = module.read_text()
+        for pattern in (r"\.to_csv\(", r"\.savefig\(", r"pickle\.dump\("):
+            for match in re.finditer(pattern, text):
+                line = text.count("\n", 0, match.start()) + 1
+                assert module.name in {"tables.py", "theme.py", "rnaseq_steps.py"}, f"{module}:{line}"
+                preceding = text[: match.start()].rsplit("\n", 3)
+                assert any("atomic_path" in part for part in preceding), f"{module}:{line} writes outside atomic_path"
+
+
+def test_a_run_failing_inside_a_job_keeps_every_earlier_result(tmp_path):
+    """Complete run, then the fitted model is corrupted: the jobs using it fail; nothing else changes."""
+    workdir = tmp_path / "run"
+    shutil.copytree(example_run("second"), workdir)  # a copy: the determinism runs stay pristine
+    results = workdir / "results"
+    fit = results / "rnaseq" / "deseq_fit.pkl"
+    time.sleep(1.1)  # a newer modification time than the fit's dependents, as a real edit would have
+    fit.write_bytes(b"not a pickle: the disk was restored from a broken backup\n")
+    before = checksums(results)
+    started = time.perf_counter()
+    result = run_workflow(workdir, cores=1, check=False)
+    print(f"\nfailing run took {time.perf_counter() - started:.1f} s")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Error in rule rnaseq_contrast" in result.stderr
+    after = checksums(results)
+    failed_outputs = {"lesional_vs_healthy/rnaseq/deseq2_results.tsv", "lesional_vs_healthy/rnaseq/marker_results.tsv"}
+    # Snakemake removed the outputs of the failed job (never half-written: they were the old,
+    # complete files, as our writes are atomic), and nothing else was changed or created.
+    assert set(before) - set(after) == failed_outputs, sorted(set(before) - set(after))
+    assert set(after) <= set(before)
+    assert {name: after[name] for name in after} == {name: before[name] for name in after}
+    assert not [path for path in workdir.rglob("*.tmp")]
