@@ -54,6 +54,16 @@ def mem_mb_for(input, per_input_mb, base_mb=500):
     return int(base_mb + math.ceil(per_input_mb * size_mb))
 
 
+def threads_for(input, mb_per_thread, max_threads=8):
+    """Threads growing with the input: one per ``mb_per_thread`` MB, at least one.
+
+    A small table is done before a second thread would pay for itself, and a job
+    asking for one thread leaves the other cores to the jobs beside it.
+    """
+    size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6
+    return max(1, min(max_threads, math.ceil(size_mb / mb_per_thread)))
+
+
 def runtime_for(input, minutes_per_mb, base_minutes=10):
     """Run time request (minutes) growing with the input: base plus minutes per MB of input."""
     size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6

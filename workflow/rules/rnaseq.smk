@@ -12,7 +12,7 @@ rule rnaseq_fit:
         "benchmarks/rnaseq/fit.tsv"
     conda:
         "../envs/fibroskin.yaml"
-    threads: 2
+    threads: lambda wildcards, input: threads_for(input, mb_per_thread=2)
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=60, base_mb=1500),
         runtime=lambda wildcards, input: 10
@@ -31,6 +31,7 @@ rule rnaseq_contrast:
         "logs/{contrast}/rnaseq_contrast.log",
     benchmark:
         "benchmarks/{contrast}/rnaseq_contrast.tsv"
+    priority: 1
     conda:
         "../envs/fibroskin.yaml"
     threads: 1
@@ -75,6 +76,7 @@ rule rnaseq_contrast_figures:
         "logs/{contrast}/rnaseq_contrast_figures.log",
     benchmark:
         "benchmarks/{contrast}/rnaseq_contrast_figures.tsv"
+    priority: 1
     conda:
         "../envs/fibroskin.yaml"
     threads: 1

@@ -74,6 +74,11 @@ def save_figure(figure: plt.Figure, paths: Sequence[str | Path]) -> None:
     Each file is written to a temporary name in its directory and renamed, so an
     interrupted run never leaves a half-written figure behind.
     """
+    # Lay out and measure once: every format then draws the same frozen layout, which
+    # also keeps the SVG, PNG and PDF of one figure identical in size and margins.
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+    bounding_box = figure.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
     for path in paths:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,5 +91,5 @@ def save_figure(figure: plt.Figure, paths: Sequence[str | Path]) -> None:
         elif suffix == "png":
             metadata = {"Software": "fibroskin"}
         with atomic_path(path) as temporary:  # removed again if savefig fails
-            figure.savefig(temporary, format=suffix, metadata=metadata)
+            figure.savefig(temporary, format=suffix, metadata=metadata, bbox_inches=bounding_box)
     plt.close(figure)
