@@ -24,6 +24,7 @@ from fibroskin.errors import InputErrors
 from fibroskin.fast_inference import FastDeseqDataSet, VectorizedInference
 from fibroskin.io.counts import read_counts
 from fibroskin.markers import SymbolIndex, default_markers
+from fibroskin.rnaseq_steps import save_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 PASILLA = ROOT / "tests" / "data" / "pasilla"
@@ -260,20 +261,25 @@ def simulated_fit(simulated):
 
 
 @pytest.mark.parametrize("engine", rnaseq.ENGINES)
-def test_results_do_not_depend_on_n_cpus(simulated, engine):
+def test_results_do_not_depend_on_n_cpus(simulated, engine, tmp_path):
     counts, sheet = simulated
     # the stock engine's per-gene shrinkage takes minutes: its check uses 300 genes, no shrinkage
     stock = engine == "pydeseq2"
     counts = counts.iloc[:300] if stock else counts
-    tables, vsts = [], []
+    tables, vsts, saved_fits = [], [], []
     for n_cpus in (1, 2):
         dds = rnaseq.fit_deseq(counts, sheet, "~batch + condition", engine=engine, n_cpus=n_cpus,
                                reference_levels={"condition": "non-lesional"})
+        save_fit(dds, tmp_path / f"fit_{n_cpus}.pkl")
+        saved_fits.append((tmp_path / f"fit_{n_cpus}.pkl").read_bytes())
+        assert dds.inference.n_cpus == n_cpus  # saving leaves the live model as it was
         tables.append(rnaseq.test_contrast(dds, "condition", "non-lesional", "lesional", shrink=not stock))
         vsts.append(rnaseq.vst(dds))
     assert tables[0].to_csv().encode() == tables[1].to_csv().encode()
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
     pd.testing.assert_frame_equal(vsts[0], vsts[1], check_exact=True)
+    # the workflow's fit file is compared byte for byte between a local and a SLURM run
+    assert saved_fits[0] == saved_fits[1]
 
 
 def test_simulated_markers_found_by_alias_and_versioned_ensembl(simulated_fit):

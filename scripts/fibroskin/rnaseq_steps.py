@@ -126,11 +126,24 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
 
 
 def save_fit(dds: DeseqDataSet, path: str | Path) -> None:
-    """Pickle the fitted model atomically (temporary name, then rename)."""
+    """Pickle the fitted model atomically (temporary name, then rename).
+
+    The engine's thread count is how this job ran, not part of the model: it is stored
+    as one, so the file is the same byte for byte whatever threads the fit had. Jobs
+    that load the model set their own.
+    """
     from fibroskin.tables import atomic_path
 
-    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
-        pickle.dump(dds, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    inference = getattr(dds, "inference", None)
+    threads = getattr(inference, "n_cpus", None)
+    if threads is not None:
+        inference.n_cpus = 1
+    try:
+        with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+            pickle.dump(dds, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        if threads is not None:
+            inference.n_cpus = threads
 
 
 def load_fit(path: str | Path) -> DeseqDataSet:

@@ -6,7 +6,8 @@ Not part of the default ``pytest`` run (see ``[tool.pytest.ini_options]``): run 
 the example with ``--executor slurm`` and the workflow's SLURM profile, and checks that
 
 - every job of the run went through SLURM, completed, and asked for the threads, memory and
-  run time its rule computes (so the profile and the rules' resource functions reach sbatch);
+  run time its rule computes (so the profile and the rules' resource functions reach
+  sbatch); the fit asks for two threads where the local run used one;
 - every file under ``results/`` is byte-identical to a local ``--cores 2`` run of the same
   example: the TSV tables, the SVG, PNG and PDF figures (written without timestamps) and the
   pickled pydeseq2 fit. ``results/benchmarks.tsv`` is the one exception: it holds measured
@@ -96,6 +97,10 @@ def test_example_on_slurm_matches_local_run(tmp_path_factory, slurm_cluster, mon
         "--slurm-no-account",
         "--slurm-init-seconds-before-status-checks",
         "2",
+        # The example's count table is small enough for one fit thread; ask for two so the
+        # test shows a thread request reaching sbatch, and that the fit does not depend on it.
+        "--set-threads",
+        "rnaseq_fit=2",
         check=False,
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}\n{slurm_cluster.logs()}"
