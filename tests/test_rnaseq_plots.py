@@ -10,7 +10,7 @@ import pytest
 
 from fibroskin import rnaseq
 from fibroskin.plots import rnaseq as plots
-from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, condition_palette, save_figure
+from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, condition_palette, count_tick_label, save_figure
 
 REFERENCE, TARGET = "non-lesional", "lesional"
 
@@ -89,7 +89,19 @@ def test_ma_plot(tables, palette):
     assert "mean of normalized counts" in ax.get_xlabel()
     assert set(texts_of(figure)) == {"TGFB1", "COL1A1", "CCN2", "COL3A1"}
     assert_labels_do_not_overlap(figure, texts_of(figure))
+    figure.draw_without_rendering()
+    tick_labels = [label.get_text() for label in ax.get_xticklabels() if label.get_text()]
+    assert "10⁴" in tick_labels and "100" in tick_labels
     plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0.5, "0.5"), (1, "1"), (20, "20"), (5000, "5000"), (1e4, "10⁴"), (2e4, "2×10⁴"), (1e5, "10⁵"),
+     (5e6, "5×10⁶"), (1e-4, "10⁻⁴"), (0, ""), (float("nan"), "")],
+)
+def test_count_tick_labels_are_plain_text(value, label):
+    assert count_tick_label(value) == label
 
 
 def test_pca_matches_plotpca_definition(tables, palette):

@@ -50,8 +50,8 @@ def marker_scatter(markers: pd.DataFrame, contrast: Contrast) -> plt.Figure:
     axis.set_xlim(low, high)
     axis.set_ylim(low, high)
     axis.set_aspect("equal")
-    axis.set_xlabel("qPCR log$_2$ fold change (−ΔΔCq)")
-    axis.set_ylabel("RNA-seq log$_2$ fold change (DESeq2)")
+    axis.set_xlabel("qPCR log₂ fold change (−ΔΔCq)")
+    axis.set_ylabel("RNA-seq log₂ fold change (DESeq2)")
     axis.set_title(f"{contrast.target} vs {contrast.reference}: marker fold changes", fontsize=8)
     axis.legend(loc="lower right", fontsize=6, frameon=False)
     figure.tight_layout()
@@ -82,8 +82,8 @@ def sample_scatter(points: pd.DataFrame, correlations: pd.DataFrame, palette: di
         unused[0].legend(handles, labels, loc="center", fontsize=8, frameon=False, title="group")
     elif handles:
         axes.flat[0].legend(fontsize=6, frameon=False)
-    figure.supxlabel("qPCR −ΔCq (log$_2$ expression relative to the reference genes)", fontsize=8)
-    figure.supylabel("RNA-seq log$_2$(normalized count + 1)", fontsize=8)
+    figure.supxlabel("qPCR −ΔCq (log₂ expression relative to the reference genes)", fontsize=8)
+    figure.supylabel("RNA-seq log₂(normalized count + 1)", fontsize=8)
     figure.suptitle("Per-sample agreement of qPCR and RNA-seq (one point per sample)", fontsize=9)
     figure.tight_layout()
     return figure

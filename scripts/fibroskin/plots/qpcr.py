@@ -130,7 +130,7 @@ def marker_panels(
     test = statistics["test"].iloc[0] if len(statistics) else "welch"
     figure.suptitle(
         f"qRT-PCR: {contrast.target} vs {contrast.reference} skin "
-        f"(mean ± SEM on log$_2$ scale; {TEST_LABELS.get(test, test)} test)",
+        f"(mean ± SEM on log₂ scale; {TEST_LABELS.get(test, test)} test)",
         fontsize=9,
     )
     figure.tight_layout()

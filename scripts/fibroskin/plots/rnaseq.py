@@ -26,7 +26,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import pdist, squareform
 
-from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, set_theme
+from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, count_tick_label, set_theme
 
 NOT_SIGNIFICANT_COLOUR = "#BBBBBB"
 LABEL_COLOUR = "#222222"
@@ -276,8 +276,8 @@ def volcano_plot(
     _scatter_by_class(ax, frame[lfc_column].to_numpy(float), frame["neg_log10_p"].to_numpy(), classes,
                       reference, target, palette)
     ax.axvline(0, color="#888888", lw=0.5, zorder=0)
-    ax.set_xlabel(f"log$_2$ fold change ({target} / {reference})" + (", shrunken" if "shrunk" in lfc_column else ""))
-    ax.set_ylabel("$-$log$_{10}$ p-value")
+    ax.set_xlabel(f"log₂ fold change ({target} / {reference})" + (", shrunken" if "shrunk" in lfc_column else ""))
+    ax.set_ylabel("−log₁₀ p-value")
     top = frame["neg_log10_p"].max() if len(frame) else 1.0
     ax.set_ylim(-0.03 * top, top * 1.08 + 0.5)
     limit = np.nanmax(np.abs(frame[lfc_column])) if len(frame) else 1.0
@@ -309,12 +309,14 @@ def ma_plot(
     _scatter_by_class(ax, frame["baseMean"].to_numpy(float), frame[lfc_column].to_numpy(float), classes,
                       reference, target, palette)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(count_tick_label))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     if len(frame):
         # Room right of the most expressed genes (often the markers) for their labels.
         ax.set_xlim(frame["baseMean"].min() / 2, frame["baseMean"].max() * 8)
     ax.axhline(0, color="#888888", lw=0.5, zorder=0)
     ax.set_xlabel("mean of normalized counts")
-    ax.set_ylabel(f"log$_2$ fold change\n({target} / {reference})")
+    ax.set_ylabel(f"log₂ fold change\n({target} / {reference})")
     limit = np.nanmax(np.abs(frame[lfc_column])) if len(frame) else 1.0
     ax.set_ylim(-limit * 1.1, limit * 1.6)
     _significance_legend(ax, classes, reference, target, palette, alpha, loc="upper right", fontsize=6.5)
@@ -506,15 +508,6 @@ def marker_heatmap(
     return figure
 
 
-def _count_formatter(value: float, _position: int) -> str:
-    """1, 20, 500, 5000, then 2x10^4 style: short labels that fit a narrow panel."""
-    if value < 1e4:
-        return f"{value:g}"
-    exponent = int(math.floor(math.log10(value) + 1e-9))
-    mantissa = round(value / 10**exponent, 6)
-    return f"$10^{{{exponent}}}$" if mantissa == 1 else f"${mantissa:g}{{\\times}}10^{{{exponent}}}$"
-
-
 def _at_least_one_decade(low: float, high: float) -> tuple[float, float]:
     """Widen (geometrically, around the centre) to span a factor of 10 or more.
 
@@ -581,7 +574,7 @@ def marker_count_plot(
         low, high = _at_least_one_decade(low / 1.25, high * 1.25)
         ax.set_ylim(low, high)
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
-        ax.yaxis.set_major_formatter(FuncFormatter(_count_formatter))
+        ax.yaxis.set_major_formatter(FuncFormatter(count_tick_label))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xticks(range(len(order)), [_wrap(c) for c in order], fontsize=6.5)
         ax.set_xlim(-0.6, len(order) - 0.4)

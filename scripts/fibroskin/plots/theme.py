@@ -7,6 +7,7 @@ reader never has to re-learn the legend.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -55,8 +56,32 @@ def set_theme() -> None:
             "savefig.dpi": 300,
             "savefig.bbox": "tight",
             "font.family": "DejaVu Sans",
+            # Titles sit a fixed pad above their axes. Left to matplotlib, every draw of
+            # every titled panel re-measures all tick labels to place its title, half the
+            # cost of drawing a multi-panel figure; nothing of ours is drawn above an axes.
+            "axes.titley": 1.0,
         },
     )
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def count_tick_label(value: float, _position: int | None = None) -> str:
+    """Tick label for a log axis of counts: 0.5, 1, 20, 5000, then 2×10⁴, 10⁵.
+
+    Short enough for a narrow panel. Powers of ten are written with Unicode superscripts
+    (DejaVu Sans has them) rather than mathtext, whose parser costs more than the rest
+    of drawing a panel's ticks.
+    """
+    if not math.isfinite(value) or value <= 0:
+        return ""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    exponent = int(math.floor(math.log10(value) + 1e-9))
+    mantissa = round(value / 10**exponent, 6)
+    power = "10" + str(exponent).translate(_SUPERSCRIPT)
+    return power if mantissa == 1 else f"{mantissa:g}×{power}"
 
 
 def condition_palette(reference: str, target: str, others: Iterable[str] = ()) -> dict[str, str]:
