@@ -394,12 +394,13 @@ def machine() -> pd.DataFrame:
 def figure(table: pd.DataFrame, stem: Path) -> list[Path]:
     """Log-log time against size: qPCR steps by wells, RNA-seq steps by samples."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
-    from fibroskin.plots.theme import DOUBLE_COLUMN, OKABE_ITO, save_figure, set_theme
+    from fibroskin.plots.theme import DOUBLE_COLUMN, OKABE_ITO, count_tick_label, save_figure, set_theme
 
     set_theme()
     colours = list(OKABE_ITO.values())
-    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.0))
+    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 3.4), layout="constrained")
     for axis, assay, unit in ((axes[0], "qpcr", "wells"), (axes[1], "rnaseq", "samples")):
         rows = table[table["assay"] == assay]
         for index, (step, group) in enumerate(rows.groupby("step", sort=False)):
@@ -407,10 +408,13 @@ def figure(table: pd.DataFrame, stem: Path) -> list[Path]:
             axis.plot(group["size"], group["wall_s"], marker="o", color=colours[index % len(colours)], label=step)
         axis.set_xscale("log")
         axis.set_yscale("log")
+        for ticks in (axis.xaxis, axis.yaxis):
+            ticks.set_major_formatter(FuncFormatter(count_tick_label))
         axis.set_xlabel(f"{'qPCR' if assay == 'qpcr' else 'RNA-seq'} input size ({unit})")
         axis.set_ylabel("wall time per step (s)")
         if len(rows):
-            axis.legend(frameon=False, fontsize=7)
+            # below the panel: inside it, the legend hides the lines it explains
+            axis.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
     fig.suptitle("fibroskin benchmark (child process per step: start-up included)", fontsize=9)
     paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     save_figure(fig, paths)
