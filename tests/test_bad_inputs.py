@@ -66,7 +66,7 @@ def test_the_corpus_is_large_and_covers_every_file_type():
     assert sum(spec["expect"] == "error" for spec in specs) >= 40
     assert all(spec["messages"] for spec in specs)
     kinds = {name.split("_")[0] for name in CLI_CASES}
-    assert {"sheet", "cq", "counts", "config"} <= kinds
+    assert {"sheet", "cq", "export", "counts", "config"} <= kinds
 
 
 def test_the_base_of_the_corpus_is_valid(tmp_path, monkeypatch):

@@ -233,6 +233,18 @@ def test_export_without_samples_and_no_plate_map_is_an_error():
     assert len(caught.value.errors) == 24  # the 24 sample wells; standards and NTCs may be unnamed
 
 
+def test_sample_well_missing_from_the_plate_map_is_named_once(tmp_path):
+    rows = (FORMATS / "plate_map.tsv").read_text(encoding="utf-8").splitlines()
+    plate_map = tmp_path / "map.tsv"
+    plate_map.write_text("\n".join(row for row in rows if "\tC3\t" not in row) + "\n", encoding="utf-8")
+    with pytest.raises(InputErrors) as caught:
+        read_qpcr_file(FORMATS / "cfx_cq_results_decimal_comma.csv", plate_map=plate_map)
+    (error,) = caught.value.errors  # not repeated as "sample is empty"
+    assert (Path(error.file).name, error.row, error.column) == ("cfx_cq_results_decimal_comma.csv", 28, "sample")
+    assert error.message.startswith("well C3 has no sample")
+    assert str(plate_map) in error.expected
+
+
 def test_plate_map_conflict_points_at_the_plate_map_line(tmp_path):
     plate_map = tmp_path / "map.csv"
     plate_map.write_text("well,sample\nA01,std1\nD03,lesion9\n", encoding="utf-8")
@@ -299,7 +311,8 @@ def test_rdml_errors(tmp_path):
     bad_type.write_text(text.replace("<type>nac</type>", "<type>blank</type>"), encoding="utf-8")
     with pytest.raises(InputErrors) as caught:
         read_qpcr_file(bad_type)
-    assert {error.row for error in caught.value.errors} == {173, 263}
+    # each reaction once, in RDML's own words (not again as an unknown well task)
+    assert [(error.row, error.column) for error in caught.value.errors] == [(173, "type"), (263, "type")]
     assert all(error.value == "blank" for error in caught.value.errors)
     truncated = tmp_path / "truncated.xml"
     truncated.write_text("\n".join(text.splitlines()[:100]), encoding="utf-8")

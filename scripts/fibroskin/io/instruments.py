@@ -586,6 +586,8 @@ def _rdml_table(path: Path, errors: ErrorCollector) -> _Parsed | None:
     unknown_types = ~table["task"].isin(list(_RDML_TASKS) + ["pos", "opt"])
     for index in table.index[unknown_types]:
         errors.add(f"unknown RDML sample type{inside}", file=path, row=int(table.at[index, "__line__"]), column="type", value=table.at[index, "task"], expected="unkn, std, ntc, nac, ntp, nrt, pos or opt")
+    # reported here with RDML's own vocabulary, so dropped before the generic task check repeats it
+    table = table.loc[~unknown_types].reset_index(drop=True)
     table["task"] = table["task"].map(lambda value: _RDML_TASKS.get(value, "pos ctrl" if value in {"pos", "opt"} else value))
     return _Parsed(table=table, plate=path.name, notes=notes)
 
@@ -662,17 +664,30 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     return plate_map.reset_index(drop=True)
 
 
-def _apply_plate_map(table: pd.DataFrame, plate_map: pd.DataFrame, path: Path, errors: ErrorCollector) -> None:
+def _apply_plate_map(table: pd.DataFrame, plate_map: pd.DataFrame, path: Path, errors: ErrorCollector) -> list[int]:
     """Fill empty samples (and tasks) of ``table`` in place from the plate map.
 
     A plate-map row matches a well when its ``plate`` is empty (layout of every plate), the
     well's plate id, or that id without its file extension. A sample that the export names
-    differently from the plate map is an error: one of the two files is wrong.
+    differently from the plate map is an error: one of the two files is wrong. So is a sample
+    well that neither the export nor the plate map names; its index is returned so that the
+    caller drops it instead of reporting it a second time as an empty sample.
     """
+    unnamed: list[int] = []
     for index in table.index:
         plate = str(table.at[index, "plate"])
         matching = plate_map[(plate_map["well"] == table.at[index, "well"]) & plate_map["plate"].isin({"", plate, Path(plate).stem})]
         if matching.empty:
+            if table.at[index, "sample"] == "" and parse_task(str(table.at[index, "task"])) == "unknown":
+                errors.add(
+                    f"well {table.at[index, 'well']} has no sample: the export leaves it empty and the plate map has no row for it",
+                    file=path,
+                    row=int(table.at[index, "__line__"]),
+                    column="sample",
+                    value="",
+                    expected=f"a row (plate {Path(plate).stem}, well {table.at[index, 'well']}, sample) in {plate_map['file'].iloc[0]}",
+                )
+                unnamed.append(index)
             continue
         # A plate-specific row wins over a row for every plate.
         entry = matching.iloc[int(np.argmax((matching["plate"] != "").to_numpy()))]
@@ -690,6 +705,7 @@ def _apply_plate_map(table: pd.DataFrame, plate_map: pd.DataFrame, path: Path, e
             )
         if entry["task"] and table.at[index, "task"].strip().lower() in ("", "unknown", "unkn"):
             table.at[index, "task"] = entry["task"]
+    return unnamed
 
 
 # --------------------------------------------------------------------------- common finish
@@ -728,7 +744,7 @@ def _finish(parsed: _Parsed, path: Path, plate_map: pd.DataFrame | None, errors:
     if "plate" not in table:
         table["plate"] = parsed.plate
     if plate_map is not None:
-        _apply_plate_map(table, plate_map, path, errors)
+        table = table.drop(index=_apply_plate_map(table, plate_map, path, errors)).reset_index(drop=True)
 
     quantity_text = table.pop("quantity").astype(str).str.strip()
     cq_raw = table["cq_raw"] if "cq_raw" in table else None

@@ -414,6 +414,125 @@ case(
     messages=["cq.tsv: 2 empty trailing column(s) ignored"],
 )
 
+# ---------------------------------------------------------------- instrument exports
+# Raw exports from tests/data/formats (synthetic QuantStudio, CFX and RDML files) with their
+# own sheet: the skin biopsies of quantstudio_results.csv, ctrl1-2 (healthy) and lesion1-2
+# (lesional), with GAPDH as reference.
+FORMATS = ROOT / "tests" / "data" / "formats"
+QUANTSTUDIO = (FORMATS / "quantstudio_results.csv").read_bytes().decode("utf-8")
+CFX = (FORMATS / "cfx_cq_results.csv").read_text(encoding="utf-8")
+RDML = (FORMATS / "rdml_two_runs.xml").read_text(encoding="utf-8")
+EXPORT_SHEET = join(
+    ["sample\tcondition"] + [f"ctrl{i}\thealthy" for i in (1, 2)] + [f"lesion{i}\tlesional" for i in (1, 2)]
+)
+
+
+#: the first well of lesion2 in quantstudio_results.csv
+LESION2_LINE = next(n for n, row in enumerate(QUANTSTUDIO.split("\r\n"), start=1) if ",lesion2," in row)
+
+
+def export_config(*tables: str, plate_map: str | None = None) -> dict:
+    qpcr = {"cq_tables": list(tables), "reference_genes": ["GAPDH"]}
+    if plate_map:
+        qpcr["plate_map"] = plate_map
+    return {"markers": ["TGFB1", "COL1A1"], "qpcr": qpcr, "rnaseq": None}
+
+
+def replace_crlf_line(text: str, number: int, old: str, new: str) -> str:
+    """Replace ``old`` by ``new`` once in 1-based line ``number`` of a CRLF text, keeping CRLF."""
+    rows = text.split("\r\n")
+    assert old in rows[number - 1], (number, rows[number - 1])
+    rows[number - 1] = rows[number - 1].replace(old, new, 1)
+    return "\r\n".join(rows)
+
+
+case(
+    "export_quantstudio_ct_not_a_number",
+    "A QuantStudio results export whose CT was edited by hand in Excel to '18.6s' (a stray letter).",
+    files={
+        "samples.tsv": EXPORT_SHEET,
+        "plate1.csv": replace_crlf_line(QUANTSTUDIO, 38, ",18.657,", ",18.6s,").encode(),
+    },
+    config=export_config("plate1.csv"),
+    messages=["plate1.csv, line 38, column 'cq': Cq is not a number (found: '18.6s')"],
+    cli=True,
+)
+case(
+    "export_quantstudio_without_results_section",
+    "The plate's setup was exported instead of its results: header block and [Sample Setup], no Cq.",
+    files={
+        "samples.tsv": EXPORT_SHEET,
+        "plate1.csv": (
+            QUANTSTUDIO.split("[Results]")[0]
+            + "[Sample Setup]\r\nWell,Well Position,Sample Name,Target Name,Task,Reporter,Quencher\r\n"
+            + "1,A1,std_10ng,GAPDH,STANDARD,SYBR,None\r\n17,B5,ctrl1,GAPDH,UNKNOWN,SYBR,None\r\n"
+        ).encode(),
+    },
+    config=export_config("plate1.csv"),
+    messages=["plate1.csv", "no [Results] section"],
+)
+case(
+    "export_sample_not_in_sheet",
+    "One well of a QuantStudio plate names its sample 'lesoin2' (a typo made when setting up the plate).",
+    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": replace_crlf_line(QUANTSTUDIO, LESION2_LINE, ",lesion2,", ",lesoin2,").encode()},
+    config=export_config("plate1.csv"),
+    messages=[f"plate1.csv, line {LESION2_LINE}, column 'sample': sample 'lesoin2' is not in the sample sheet"],
+)
+case(
+    "export_cfx_cq_absurd",
+    "A CFX export where a Cq of 16.53 was typed as 99 (above any real cycle count).",
+    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "cfx.csv": CFX.replace(",16.53,", ",99,", 1)},
+    config=export_config("plate1.csv", "cfx.csv"),
+    messages=["cfx.csv, line 2, column 'cq'", "(found: '99')"],
+)
+case(
+    "export_plate_map_missing_well",
+    "A CFX export without sample names (German locale) whose plate map lost the row of well C3 (ctrl2).",
+    files={
+        "samples.tsv": EXPORT_SHEET,
+        "plate1.csv": QUANTSTUDIO.encode(),
+        "cfx_cq_results_decimal_comma.csv": (FORMATS / "cfx_cq_results_decimal_comma.csv").read_bytes(),
+        "plate_map.tsv": drop_lines((FORMATS / "plate_map.tsv").read_text(), lambda n, row: "\tC3\t" not in row),
+    },
+    config=export_config("plate1.csv", "cfx_cq_results_decimal_comma.csv", plate_map="plate_map.tsv"),
+    messages=["cfx_cq_results_decimal_comma.csv, line 28, column 'sample': well C3 has no sample", "the plate map has no row for it"],
+)
+case(
+    "export_rdml_truncated",
+    "An RDML file cut short by an interrupted copy from the instrument PC.",
+    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "runs.xml": join(lines(RDML)[:100])},
+    config=export_config("plate1.csv", "runs.xml"),
+    messages=["runs.xml, line", "not well-formed XML"],
+)
+case(
+    "export_rdml_unknown_sample_type",
+    "An RDML file whose control samples have the type 'blank', which RDML does not define.",
+    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "runs.xml": RDML.replace("<type>nac</type>", "<type>blank</type>")},
+    config=export_config("plate1.csv", "runs.xml"),
+    messages=["runs.xml, line 173", "(found: 'blank')"],
+)
+case(
+    "export_quantstudio_utf16_accepted",
+    "A QuantStudio TXT export written as UTF-16 with a byte-order mark and CRLF by a Windows PC: read, with a note.",
+    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "plate2.txt": (FORMATS / "quantstudio_utf16.txt").read_bytes()},
+    config=export_config("plate1.csv", "plate2.txt"),
+    expect="accept",
+    messages=["plate2.txt", "UTF-16"],
+)
+case(
+    "export_cfx_decimal_comma_accepted",
+    "A CFX export from a German-locale PC (semicolons, decimal commas, BOM) with a plate map: read, with a note.",
+    files={
+        "samples.tsv": EXPORT_SHEET,
+        "plate1.csv": QUANTSTUDIO.encode(),
+        "cfx_cq_results_decimal_comma.csv": (FORMATS / "cfx_cq_results_decimal_comma.csv").read_bytes(),
+        "plate_map.tsv": (FORMATS / "plate_map.tsv").read_text(),
+    },
+    config=export_config("plate1.csv", "cfx_cq_results_decimal_comma.csv", plate_map="plate_map.tsv"),
+    expect="accept",
+    messages=["cfx_cq_results_decimal_comma.csv", "decimal comma"],
+)
+
 # ---------------------------------------------------------------- RNA-seq counts
 case(
     "counts_negative",
