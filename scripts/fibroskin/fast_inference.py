@@ -89,6 +89,8 @@ from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, polygamma
 from scipy.stats import norm
 
+from fibroskin.dispersion_prior import r_prior_variance_small_df
+
 DEFAULT_CHUNK_SIZE = 4096
 InferenceMode = Literal["exact", "r"]
 # Newton/bisection on the dispersion derivative stops when the bracket on log(alpha)
@@ -1785,13 +1787,15 @@ class FastDeseqDataSet(DeseqDataSet):
         self.layers["replace_cooks"][np.ix_(replaceable, np.flatnonzero(refitted))] = 0.0
 
     def fit_dispersion_prior(self) -> None:
-        """pydeseq2's prior variance; with ``trend_scheme="r"`` R's MAD constant.
+        """pydeseq2's prior variance; with ``trend_scheme="r"`` R's.
 
         R's ``mad()`` scales by the constant 1.4826; pydeseq2 by ``1/qnorm(0.75)`` =
         1.482602..., which makes the squared MAD (``varLogDispEsts``) and the prior
-        variance 3e-6 relatively larger than R's. Departure from R kept: with 3 or fewer
-        residual degrees of freedom R matches the residual distribution by simulation
-        (``set.seed(2)``); here, as in pydeseq2, ``max(MAD^2 - trigamma(df/2), 0.25)``.
+        variance 3e-6 relatively larger than R's. With 1 to 3 residual degrees of
+        freedom R matches the residual distribution by simulation (``set.seed(2)``),
+        reproduced draw for draw by
+        :func:`fibroskin.dispersion_prior.r_prior_variance_small_df`; pydeseq2 uses
+        ``max(MAD^2 - trigamma(df/2), 0.25)`` there too.
         """
         if getattr(self, "trend_scheme", "pydeseq2") != "r":
             super().fit_dispersion_prior()
@@ -1800,23 +1804,19 @@ class FastDeseqDataSet(DeseqDataSet):
             self.fit_dispersion_trend()
         num_samples = self.n_obs
         num_vars = self.obsm["design_matrix"].shape[-1]
-        if (num_samples - num_vars) <= 3:
-            warnings.warn(
-                "As the residual degrees of freedom is less than 3, the distribution "
-                "of log dispersions is especially asymmetric and likely to be poorly "
-                "estimated by the MAD.",
-                UserWarning,
-                stacklevel=2,
-            )
+        residual_df = num_samples - num_vars
         non_zero = self.var["non_zero"].to_numpy()
         genewise = self.var["genewise_dispersions"].to_numpy(float)[non_zero]
         fitted = self.var["fitted_dispersions"].to_numpy(float)[non_zero]
         residuals = (np.log(genewise) - np.log(fitted))[genewise >= 100 * self.min_disp]
         mad = 1.4826 * np.median(np.abs(residuals - np.median(residuals)))
         self.uns["_squared_logres"] = mad**2
-        self.uns["prior_disp_var"] = np.maximum(
-            self.uns["_squared_logres"] - polygamma(1, (num_samples - num_vars) / 2), 0.25
-        )
+        if 1 <= residual_df <= 3:
+            self.uns["prior_disp_var"] = np.float64(r_prior_variance_small_df(residuals, residual_df))
+        else:
+            self.uns["prior_disp_var"] = np.maximum(
+                self.uns["_squared_logres"] - polygamma(1, residual_df / 2), 0.25
+            )
 
     def fit_MAP_dispersions(self) -> None:
         """pydeseq2's MAP step; a ``mode="r"`` backend also gets R's start.

@@ -1,0 +1,78 @@
+"""R DESeq2's simulated dispersion prior variance (1-3 residual df), reproduced exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DATA
+from fibroskin.dispersion_prior import BREAKS, r_hist_density, r_loess_1d, r_prior_variance_small_df
+from fibroskin.independent_filtering import r_seq_length_out
+from fibroskin.rnaseq import fit_deseq, test_contrast
+
+PASILLA = DATA / "pasilla"
+
+
+def test_hist_density_bins_are_right_closed_with_rs_fuzz():
+    # 0.5 is a break: (0, 0.5] holds it. 0.5 + 1e-8 is inside R's fuzz (5e-8), so it
+    # stays there too; 0.5 + 1e-6 is past it.
+    density = r_hist_density(np.array([0.5, 0.5 + 1e-8, 0.5 + 1e-6, -9.99]))
+    counts = density * 4 * 0.5
+    assert counts[BREAKS[:-1].tolist().index(0.0)] == pytest.approx(2)
+    assert counts[BREAKS[:-1].tolist().index(0.5)] == pytest.approx(1)
+    assert counts[0] == pytest.approx(1)
+    assert density.sum() * 0.5 == pytest.approx(1)
+
+
+def test_loess_reproduces_a_quadratic_exactly():
+    x = np.linspace(0, 8, 200)
+    y = 0.3 * x**2 - 2 * x + 1
+    fine = np.linspace(0, 8, 1000)
+    np.testing.assert_allclose(r_loess_1d(x, y, fine), 0.3 * fine**2 - 2 * fine + 1, atol=1e-10)
+
+
+def test_loess_on_noisy_data_is_smooth_and_local():
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 8, 200)
+    y = np.sin(x) + rng.normal(0, 0.05, x.size)
+    fitted = r_loess_1d(x, y, x)
+    assert np.abs(fitted - np.sin(x)).max() < 0.05
+    with pytest.raises(ValueError, match="distinct"):
+        r_loess_1d(np.array([0.0, 0.0, 1.0]), np.zeros(3), np.array([0.5]))
+
+
+def test_only_one_to_three_residual_df():
+    with pytest.raises(ValueError, match="1 to 3"):
+        r_prior_variance_small_df(np.zeros(10), 4)
+
+
+@pytest.fixture(scope="module")
+def three_vs_two():
+    """pasilla with 3 treated and 2 untreated samples: 3 residual df."""
+    counts = pd.read_csv(PASILLA / "pasilla_counts.csv", index_col=0)
+    meta = pd.read_csv(PASILLA / "pasilla_metadata.csv", index_col=0)
+    keep = ["treated1", "treated2", "treated3", "untreated1", "untreated2"]
+    dds = fit_deseq(counts[keep], meta.loc[keep], "~condition", reference_levels={"condition": "treated"})
+    ours = test_contrast(dds, "condition", "treated", "untreated", alpha=0.05, shrink=False).set_index("gene")
+    r = pd.read_csv(PASILLA / "R_DESeq2_1.38.3_3treated_2untreated.csv.gz", index_col=0).loc[ours.index]
+    return dds, ours, r
+
+
+def test_prior_variance_is_rs(three_vs_two):
+    dds, _, _ = three_vs_two
+    # R: attr(dispersionFunction(dds), "dispPriorVar") = 0.52052052052052056, the 66th
+    # point of seq(0, 8, length = 1000); pydeseq2's analytic estimate would be 0.25
+    assert dds.uns["prior_disp_var"] == r_seq_length_out(0.0, 8.0, 1000)[65]
+
+
+def test_three_vs_two_matches_r(three_vs_two):
+    _, ours, r = three_vs_two
+    called, r_called = ours["padj"] < 0.05, r["padj"] < 0.05
+    assert (called & r_called).sum() == (called | r_called).sum()  # Jaccard 1 (520 genes)
+    assert (ours["padj"].isna() == r["padj"].isna()).all()
+    expressed = r["baseMean"] >= 10
+    assert (ours["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed].max() < 1e-6
+    tested = r["pvalue"].notna()
+    relative = ((ours["pvalue"] - r["pvalue"]).abs() / r["pvalue"])[tested]
+    assert relative.quantile(0.999) < 1e-6
