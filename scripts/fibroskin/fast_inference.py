@@ -49,7 +49,9 @@ trend coefficients to 3e-10, prior variance, MAP and final dispersions to 2e-10 
   ~0.1 in ``log(alpha)`` for some genes, which moved the trend, the prior variance and
   lfcSE (~0.4%) and cost 1.2% of pasilla's calls;
 * the trend by R's ``parametricDispersionFit`` with ``glm.fit``'s own stopping rule
-  (:func:`r_glm_gamma_identity`), the prior variance with R's MAD constant 1.4826;
+  (:func:`r_glm_gamma_identity`), the prior variance with R's MAD constant 1.4826, and
+  with 1 to 3 residual degrees of freedom by R's seeded simulation
+  (:mod:`fibroskin.dispersion_prior`; pydeseq2 keeps the MAD estimate there);
 * IRLS and Wald standard errors as R's ``fitBeta`` (ridge ``1e-6`` on the log2 scale,
   weights from the mean bounded by ``minmu``);
 * Cook's refit on a ``FastDeseqDataSet`` of the same scheme (R's MAP rules there too).
