@@ -316,9 +316,23 @@ def test_rdml_errors(tmp_path):
     assert all(error.value == "blank" for error in caught.value.errors)
     truncated = tmp_path / "truncated.xml"
     truncated.write_text("\n".join(text.splitlines()[:100]), encoding="utf-8")
-    with pytest.raises(InputErrors, match="not well-formed XML") as caught:
+    with pytest.raises(InputErrors, match="not well-formed XML: the file ends before its elements are closed") as caught:
         read_qpcr_file(truncated, format="rdml")
     assert caught.value.errors[0].row == 100
+    # with a final newline expat points at line 101, which the file does not have
+    truncated.write_text("\n".join(text.splitlines()[:100]) + "\n", encoding="utf-8")
+    with pytest.raises(InputErrors) as caught:
+        read_qpcr_file(truncated, format="rdml")
+    assert caught.value.errors[0].row == 100
+    mismatched = tmp_path / "mismatched.xml"
+    mismatched.write_text(text.replace("</run>", "</rnu>", 1), encoding="utf-8")
+    with pytest.raises(InputErrors, match="not well-formed XML: mismatched tag") as caught:
+        read_qpcr_file(mismatched, format="rdml")
+    assert caught.value.errors[0].row == 178
+    empty = tmp_path / "empty.xml"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(InputErrors, match="file is empty"):
+        read_qpcr_file(empty, format="rdml")
 
 
 # --------------------------------------------------------------------------- several files

@@ -502,7 +502,7 @@ case(
     "An RDML file cut short by an interrupted copy from the instrument PC.",
     files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "runs.xml": join(lines(RDML)[:100])},
     config=export_config("plate1.csv", "runs.xml"),
-    messages=["runs.xml, line", "not well-formed XML"],
+    messages=["runs.xml, line 100: not well-formed XML: the file ends before its elements are closed (cut off?)"],
 )
 case(
     "export_rdml_unknown_sample_type",
