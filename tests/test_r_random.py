@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA
 from fibroskin.r_random import RRandom, _r_qnorm_scalar, r_qnorm
 
-DRAWS = pd.read_csv(DATA / "r_random" / "draws.tsv", sep="\t", float_precision="round_trip")
+DRAWS = pd.read_csv(DATA / "r_random" / "draws.tsv.gz", sep="\t", float_precision="round_trip")
 
 
 def r_values(call: str) -> np.ndarray:

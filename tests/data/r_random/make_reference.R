@@ -1,6 +1,6 @@
 # Draws of R's default random number generators, the reference for fibroskin.r_random.
 # Run from this folder with R (>= 3.6, default RNGkind): Rscript make_reference.R
-# Writes draws.tsv: one row per draw, the generator call, its index and the value
+# Writes draws.tsv.gz: one row per draw, the generator call, its index and the value
 # (17 significant digits, so that equality is to the last bit).
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
 draws <- list()
@@ -26,4 +26,5 @@ add("rgamma(3000, shape = 20)", rgamma(3000, shape = 20))
 out <- do.call(rbind, draws)
 out$value <- sprintf("%.17g", out$value)
 write.table(out, "draws.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
+system2("gzip", c("-n", "-f", "draws.tsv"))  # -n: no time stamp, so reruns give identical bytes
 cat(R.version.string, "\n", file = "R_VERSION")
