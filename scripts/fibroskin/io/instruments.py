@@ -516,14 +516,16 @@ def _rdml_table(path: Path, errors: ErrorCollector) -> _Parsed | None:
     try:
         root = tracker.parse(data)
     except expat.ExpatError as error:
-        message = f"not well-formed XML{inside}: {expat.errors.messages[error.code]}"
-        last_line = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         if not data.strip():
             message = f"file is empty{inside}"
         elif error.code == expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]:
             # expat's "no element found" at (or past) the end means a cut-off file
             message = f"not well-formed XML{inside}: the file ends before its elements are closed (cut off?)"
-        errors.add(message, file=path, row=min(error.lineno, max(last_line, 1)), expected="a valid RDML file")
+        else:
+            message = f"not well-formed XML{inside}: {expat.errors.messages[error.code]}"
+        # after a final newline expat points at a line the file does not have
+        last_line = max(data.count(b"\n") + (0 if data.endswith(b"\n") else 1), 1)
+        errors.add(message, file=path, row=min(error.lineno, last_line), expected="a valid RDML file")
         return None
     notes: list[str] = []
     if _local(root.tag) != "rdml":
