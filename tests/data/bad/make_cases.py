@@ -438,6 +438,19 @@ def export_config(*tables: str, plate_map: str | None = None) -> dict:
     return {"markers": ["TGFB1", "COL1A1"], "qpcr": qpcr, "rnaseq": None}
 
 
+def export_files(**extra: str | bytes) -> dict[str, str | bytes]:
+    """The export cases' sheet and QuantStudio plate, plus the case's own files."""
+    return {"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), **extra}
+
+
+def cfx_with_plate_map(plate_map: str) -> dict[str, str | bytes]:
+    """Files of a CFX export without sample names (German locale) and its plate map."""
+    return export_files(**{
+        "cfx_cq_results_decimal_comma.csv": (FORMATS / "cfx_cq_results_decimal_comma.csv").read_bytes(),
+        "plate_map.tsv": plate_map,
+    })
+
+
 def replace_crlf_line(text: str, number: int, old: str, new: str) -> str:
     """Replace ``old`` by ``new`` once in 1-based line ``number`` of a CRLF text, keeping CRLF."""
     rows = text.split("\r\n")
@@ -481,40 +494,35 @@ case(
 case(
     "export_cfx_cq_absurd",
     "A CFX export where a Cq of 16.53 was typed as 99 (above any real cycle count).",
-    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "cfx.csv": CFX.replace(",16.53,", ",99,", 1)},
+    files=export_files(**{"cfx.csv": CFX.replace(",16.53,", ",99,", 1)}),
     config=export_config("plate1.csv", "cfx.csv"),
     messages=["cfx.csv, line 2, column 'cq'", "(found: '99')"],
 )
 case(
     "export_plate_map_missing_well",
     "A CFX export without sample names (German locale) whose plate map lost the row of well C3 (ctrl2).",
-    files={
-        "samples.tsv": EXPORT_SHEET,
-        "plate1.csv": QUANTSTUDIO.encode(),
-        "cfx_cq_results_decimal_comma.csv": (FORMATS / "cfx_cq_results_decimal_comma.csv").read_bytes(),
-        "plate_map.tsv": drop_lines((FORMATS / "plate_map.tsv").read_text(), lambda n, row: "\tC3\t" not in row),
-    },
+    files=cfx_with_plate_map(drop_lines((FORMATS / "plate_map.tsv").read_text(), lambda n, row: "\tC3\t" not in row)),
     config=export_config("plate1.csv", "cfx_cq_results_decimal_comma.csv", plate_map="plate_map.tsv"),
     messages=["cfx_cq_results_decimal_comma.csv, line 28, column 'sample': well C3 has no sample", "the plate map has no row for it"],
 )
 case(
     "export_rdml_truncated",
     "An RDML file cut short by an interrupted copy from the instrument PC.",
-    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "runs.xml": join(lines(RDML)[:100])},
+    files=export_files(**{"runs.xml": join(lines(RDML)[:100])}),
     config=export_config("plate1.csv", "runs.xml"),
     messages=["runs.xml, line 100: not well-formed XML: the file ends before its elements are closed (cut off?)"],
 )
 case(
     "export_rdml_unknown_sample_type",
     "An RDML file whose control samples have the type 'blank', which RDML does not define.",
-    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "runs.xml": RDML.replace("<type>nac</type>", "<type>blank</type>")},
+    files=export_files(**{"runs.xml": RDML.replace("<type>nac</type>", "<type>blank</type>")}),
     config=export_config("plate1.csv", "runs.xml"),
     messages=["runs.xml, line 173", "(found: 'blank')"],
 )
 case(
     "export_quantstudio_utf16_accepted",
     "A QuantStudio TXT export written as UTF-16 with a byte-order mark and CRLF by a Windows PC: read, with a note.",
-    files={"samples.tsv": EXPORT_SHEET, "plate1.csv": QUANTSTUDIO.encode(), "plate2.txt": (FORMATS / "quantstudio_utf16.txt").read_bytes()},
+    files=export_files(**{"plate2.txt": (FORMATS / "quantstudio_utf16.txt").read_bytes()}),
     config=export_config("plate1.csv", "plate2.txt"),
     expect="accept",
     messages=["plate2.txt", "UTF-16"],
@@ -522,12 +530,7 @@ case(
 case(
     "export_cfx_decimal_comma_accepted",
     "A CFX export from a German-locale PC (semicolons, decimal commas, BOM) with a plate map: read, with a note.",
-    files={
-        "samples.tsv": EXPORT_SHEET,
-        "plate1.csv": QUANTSTUDIO.encode(),
-        "cfx_cq_results_decimal_comma.csv": (FORMATS / "cfx_cq_results_decimal_comma.csv").read_bytes(),
-        "plate_map.tsv": (FORMATS / "plate_map.tsv").read_text(),
-    },
+    files=cfx_with_plate_map((FORMATS / "plate_map.tsv").read_text()),
     config=export_config("plate1.csv", "cfx_cq_results_decimal_comma.csv", plate_map="plate_map.tsv"),
     expect="accept",
     messages=["cfx_cq_results_decimal_comma.csv", "decimal comma"],
