@@ -18,6 +18,33 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"
 DATA = ROOT / "tests" / "data"
 
+#: Public reference data (pasilla, keloid, Livak, instrument exports, nf-core, tximportData,
+#: airway) live outside the project, in ``../shared/data`` beside the checkout, never in it.
+SHARED_DATA = Path(os.environ.get("FIBROSKIN_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+#: Set by ``.ci/run``: CI always has ``../shared/data``, so a test that would skip for want
+#: of it fails instead.
+REQUIRE_SHARED = os.environ.get("FIBROSKIN_REQUIRE_SHARED", "") not in ("", "0")
+
+
+def shared_data(*parts: str) -> Path:
+    """``../shared/data/<parts>``; the calling test is skipped, with the reason, when absent.
+
+    Public data sets are not redistributed with fibroskin: a clone tests them only where the
+    project's reference folder sits beside it. Under CI (``FIBROSKIN_REQUIRE_SHARED=1``) a
+    missing file fails the test instead of skipping it.
+    """
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        reason = (
+            f"public reference data {path} is absent (it lives in ../shared/data beside the "
+            "checkout, not in the repository; see tests/README.md)"
+        )
+        if REQUIRE_SHARED:
+            pytest.fail(reason + "; FIBROSKIN_REQUIRE_SHARED is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    return path
+
 
 def snakemake_executable() -> str:
     """The snakemake next to this Python, so tests use the environment they run in."""

@@ -13,10 +13,10 @@ from fibroskin.errors import InputErrors
 from fibroskin.io.counts import match_sample, read_counts, strip_bam_suffixes
 from fibroskin.markers import SymbolIndex
 
+from conftest import shared_data
+
 DATA = Path(__file__).resolve().parent / "data"
 FEATURECOUNTS = DATA / "counts" / "featurecounts_small.txt"
-PASILLA = DATA / "pasilla" / "pasilla_counts.csv"
-KELOID = Path(__file__).resolve().parents[1] / "resources" / "keloid_gse188952" / "counts.csv"
 
 
 def write(path: Path, text: str) -> Path:
@@ -45,8 +45,9 @@ def test_plain_tsv(tmp_path):
 
 
 def test_pasilla_csv_matches_pandas():
-    counts, _ = read_counts(PASILLA)
-    expected = pd.read_csv(PASILLA, index_col=0)
+    pasilla = shared_data("pasilla", "pasilla_counts.csv")
+    counts, _ = read_counts(pasilla)
+    expected = pd.read_csv(pasilla, index_col=0)
     assert counts.shape == (14599, 7)
     np.testing.assert_array_equal(counts.to_numpy(), expected.to_numpy())
     assert counts.index.tolist() == expected.index.tolist()
@@ -54,7 +55,7 @@ def test_pasilla_csv_matches_pandas():
 
 def test_keloid_sample_names_with_spaces_and_crlf():
     sample = "pseudo_bulk_GSE_188952_keloid scar_1"
-    counts, notes = read_counts(KELOID, samples=[sample, "pseudo_bulk_GSE_188952_normotropic_scar_1"])
+    counts, notes = read_counts(shared_data("keloid_gse188952", "counts.csv"), samples=[sample, "pseudo_bulk_GSE_188952_normotropic_scar_1"])
     assert counts.columns.tolist() == [sample, "pseudo_bulk_GSE_188952_normotropic_scar_1"]
     assert counts.shape == (8467, 2)
     assert counts.loc["COL1A1", sample] > 0

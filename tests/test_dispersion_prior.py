@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA
+from conftest import DATA, shared_data
 from fibroskin.dispersion_prior import BREAKS, r_hist_density, r_loess_1d, r_prior_variance_small_df
 from fibroskin.independent_filtering import r_seq_length_out
 from fibroskin.rnaseq import fit_deseq, test_contrast
@@ -50,8 +50,8 @@ def test_only_one_to_three_residual_df():
 @pytest.fixture(scope="module")
 def three_vs_two():
     """pasilla with 3 treated and 2 untreated samples: 3 residual df."""
-    counts = pd.read_csv(PASILLA / "pasilla_counts.csv", index_col=0)
-    meta = pd.read_csv(PASILLA / "pasilla_metadata.csv", index_col=0)
+    counts = pd.read_csv(shared_data("pasilla", "pasilla_counts.csv"), index_col=0)
+    meta = pd.read_csv(shared_data("pasilla", "pasilla_metadata.csv"), index_col=0)
     keep = ["treated1", "treated2", "treated3", "untreated1", "untreated2"]
     dds = fit_deseq(counts[keep], meta.loc[keep], "~condition", reference_levels={"condition": "treated"})
     ours = test_contrast(dds, "condition", "treated", "untreated", alpha=0.05, shrink=False).set_index("gene")

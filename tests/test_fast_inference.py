@@ -29,14 +29,14 @@ from fibroskin.fast_inference import (
 )
 from fibroskin.independent_filtering import RFaithfulDeseqStats
 
-PASILLA = Path(__file__).resolve().parents[1] / "tests" / "data" / "pasilla"
-R_PASILLA = PASILLA / "R_DESeq2_1.46.0_results_untreated_vs_treated.csv"
+from conftest import shared_data
+
 DESIGN = np.array([[1, 0], [1, 0], [1, 0], [1, 1], [1, 1], [1, 1]], dtype=float)
 
 
 def _pasilla():
-    counts = pd.read_csv(PASILLA / "pasilla_counts.csv", index_col=0).T
-    meta = pd.read_csv(PASILLA / "pasilla_metadata.csv", index_col=0).loc[counts.index]
+    counts = pd.read_csv(shared_data("pasilla", "pasilla_counts.csv"), index_col=0).T
+    meta = pd.read_csv(shared_data("pasilla", "pasilla_metadata.csv"), index_col=0).loc[counts.index]
     return counts, meta
 
 
@@ -247,7 +247,7 @@ def _jaccard(a: pd.Series, b: pd.Series) -> float:
 def test_fast_engine_vs_stock_and_r(stock_pasilla, fast_engine_pasilla):
     stock, sdds, stock_r_alpha = stock_pasilla
     tables, _ = fast_engine_pasilla
-    r = pd.read_csv(R_PASILLA, index_col=0).loc[stock.index]
+    r = pd.read_csv(shared_data("pasilla", "R_DESeq2_1.46.0_results_untreated_vs_treated.csv"), index_col=0).loc[stock.index]
     converged = (sdds.var[["_genewise_converged", "_MAP_converged", "_LFC_converged"]]
                  .fillna(False).astype(bool).all(axis=1))
     both = (stock["baseMean"] >= 10) & converged

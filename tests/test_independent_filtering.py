@@ -18,9 +18,7 @@ from fibroskin.independent_filtering import (
     r_seq_length_out,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-PASILLA = ROOT / "tests" / "data" / "pasilla"
-KELOID = ROOT / "resources" / "keloid_gse188952"
+from conftest import ROOT, shared_data
 
 
 def _jaccard(a: pd.Series, b: pd.Series) -> float:
@@ -103,18 +101,18 @@ def _r_faithful_results(counts, metadata, contrast):
 
 @pytest.fixture(scope="module")
 def pasilla_vs_r():
-    counts = pd.read_csv(PASILLA / "pasilla_counts.csv", index_col=0).T
-    meta = pd.read_csv(PASILLA / "pasilla_metadata.csv", index_col=0).loc[counts.index]
+    counts = pd.read_csv(shared_data("pasilla", "pasilla_counts.csv"), index_col=0).T
+    meta = pd.read_csv(shared_data("pasilla", "pasilla_metadata.csv"), index_col=0).loc[counts.index]
     ours = _r_faithful_results(counts, meta, ["condition", "untreated", "treated"])
-    r = pd.read_csv(PASILLA / "R_DESeq2_1.46.0_results_untreated_vs_treated.csv",
+    r = pd.read_csv(shared_data("pasilla", "R_DESeq2_1.46.0_results_untreated_vs_treated.csv"),
                     index_col=0).loc[ours.index]
     return ours, r
 
 
 @pytest.fixture(scope="module")
 def keloid_vs_r():
-    counts = pd.read_csv(KELOID / "counts.csv", index_col=0).T
-    meta = pd.read_csv(KELOID / "metadata.csv", index_col=0)
+    counts = pd.read_csv(shared_data("keloid_gse188952", "counts.csv"), index_col=0).T
+    meta = pd.read_csv(shared_data("keloid_gse188952", "metadata.csv"), index_col=0)
     meta = meta[meta["condition"].isin(["Keloid Scar", "Normal Scar"])][["condition"]]
     # R's parametrisation (normal scar the baseline, LFC a coefficient); with keloid as
     # baseline the IRLS stopping point moves LFCs of a few high-count genes by ~5e-5
@@ -123,7 +121,7 @@ def keloid_vs_r():
         categories=["normal", "keloid"])
     ours = _r_faithful_results(counts.loc[meta.index], meta,
                                ["condition", "keloid", "normal"])
-    r = pd.read_csv(KELOID / "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv",
+    r = pd.read_csv(shared_data("keloid_gse188952", "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv"),
                     index_col=0).loc[ours.index]
     return ours, r
 

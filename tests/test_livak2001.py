@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import DATA, run_workflow
+from conftest import run_workflow, shared_data
 from fibroskin import qpcr
 from fibroskin.config import Contrast
 from fibroskin.io.cq import wells_from_frame
@@ -16,7 +16,7 @@ PUBLISHED = {"ct1_separate_tubes": (6.860, 4.365, -2.495, 5.64), "ct2_same_tube"
 
 
 def livak_long(name: str) -> pd.DataFrame:
-    wide = pd.read_csv(DATA / "livak2001" / f"{name}.csv")
+    wide = pd.read_csv(shared_data("livak2001", f"{name}.csv"))
     return wide.melt(id_vars=["sample", "tissue"], value_vars=["c_myc", "GAPDH"], var_name="target", value_name="cq")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import shared_data
 from fibroskin import miqe
 from fibroskin.io.cq import WELL_COLUMNS
 
@@ -143,7 +144,7 @@ def test_standard_curves_by_plate_keep_runs_apart():
 
 
 def _livak_ct1_long() -> tuple[pd.DataFrame, list[str]]:
-    table = pd.read_csv(DATA / "livak2001" / "ct1_separate_tubes.csv")
+    table = pd.read_csv(shared_data("livak2001", "ct1_separate_tubes.csv"))
     long = table.melt(id_vars=["sample", "tissue"], value_vars=["c_myc", "GAPDH"], var_name="target", value_name="cq")
     brain = list(table.loc[table["tissue"] == "brain", "sample"])
     return long[["sample", "target", "cq"]], brain

@@ -26,9 +26,7 @@ from fibroskin.io.counts import read_counts
 from fibroskin.markers import SymbolIndex, default_markers
 from fibroskin.rnaseq_steps import save_fit
 
-ROOT = Path(__file__).resolve().parents[1]
-PASILLA = ROOT / "tests" / "data" / "pasilla"
-KELOID = ROOT / "resources" / "keloid_gse188952"
+from conftest import ROOT, shared_data
 
 
 R_DEFAULT_ALPHA = 0.1
@@ -63,12 +61,12 @@ def agreement(ours: pd.DataFrame, r_results: pd.DataFrame) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def pasilla():
-    counts, _ = read_counts(PASILLA / "pasilla_counts.csv")
-    sheet = pd.read_csv(PASILLA / "pasilla_metadata.csv")
+    counts, _ = read_counts(shared_data("pasilla", "pasilla_counts.csv"))
+    sheet = pd.read_csv(shared_data("pasilla", "pasilla_metadata.csv"))
     dds = rnaseq.fit_deseq(counts, sheet, "~condition", reference_levels={"condition": "treated"})
     results = rnaseq.test_contrast(dds, "condition", reference="treated", target="untreated",
                                    alpha=R_DEFAULT_ALPHA, shrink=False)
-    r_results = pd.read_csv(PASILLA / "R_DESeq2_1.46.0_results_untreated_vs_treated.csv", index_col=0)
+    r_results = pd.read_csv(shared_data("pasilla", "R_DESeq2_1.46.0_results_untreated_vs_treated.csv"), index_col=0)
     return dds, results, r_results
 
 
@@ -156,7 +154,7 @@ def test_pasilla_size_factors_and_normalized_counts(pasilla):
     assert factors.columns.tolist() == ["sample", "size_factor"]
     assert factors["sample"].tolist() == ["treated1", "treated2", "treated3", "untreated1", "untreated2",
                                           "untreated3", "untreated4"]
-    raw, _ = read_counts(PASILLA / "pasilla_counts.csv")
+    raw, _ = read_counts(shared_data("pasilla", "pasilla_counts.csv"))
     # Median of ratios (DESeq2's estimateSizeFactors), written out independently.
     with np.errstate(divide="ignore"):
         log_counts = np.log(raw.to_numpy(dtype=float))
@@ -175,13 +173,13 @@ def test_pasilla_size_factors_and_normalized_counts(pasilla):
 
 @pytest.fixture(scope="module")
 def keloid():
-    sheet = pd.read_csv(KELOID / "metadata.csv")
+    sheet = pd.read_csv(shared_data("keloid_gse188952", "metadata.csv"))
     sheet = sheet[sheet["condition"].isin(["Keloid Scar", "Normal Scar"])]
-    counts, _ = read_counts(KELOID / "counts.csv", samples=sheet["sample"].tolist())
+    counts, _ = read_counts(shared_data("keloid_gse188952", "counts.csv"), samples=sheet["sample"].tolist())
     dds = rnaseq.fit_deseq(counts, sheet, "~condition", reference_levels={"condition": "Normal Scar"})
     results = rnaseq.test_contrast(dds, "condition", reference="Normal Scar", target="Keloid Scar",
                                    alpha=R_DEFAULT_ALPHA, shrink=False)
-    r_results = pd.read_csv(KELOID / "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv", index_col=0)
+    r_results = pd.read_csv(shared_data("keloid_gse188952", "R_DESeq2_1.38.3_keloid_vs_normal_scar.csv"), index_col=0)
     return dds, results, r_results
 
 

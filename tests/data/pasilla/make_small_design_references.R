@@ -1,10 +1,13 @@
 # R DESeq2 on a pasilla subset with 3 residual degrees of freedom, where R
 # estimates the dispersion prior variance by simulation (estimateDispersionsPriorVar,
 # set.seed(2)). The reference for fibroskin's port of that simulation.
-# Run from this folder: Rscript make_small_design_references.R
+# Run from this folder: Rscript make_small_design_references.R [pasilla folder]
+# (the counts are public data, read from ../shared/data/pasilla beside the checkout).
 suppressPackageStartupMessages(library(DESeq2))
-counts <- as.matrix(read.csv("pasilla_counts.csv", row.names = 1, check.names = FALSE))
-meta <- read.csv("pasilla_metadata.csv", row.names = 1)
+args <- commandArgs(trailingOnly = TRUE)
+pasilla <- if (length(args)) args[1] else "../../../../shared/data/pasilla"
+counts <- as.matrix(read.csv(file.path(pasilla, "pasilla_counts.csv"), row.names = 1, check.names = FALSE))
+meta <- read.csv(file.path(pasilla, "pasilla_metadata.csv"), row.names = 1)
 subsets <- list(
   "3treated_2untreated" = c("treated1", "treated2", "treated3", "untreated1", "untreated2")
 )
