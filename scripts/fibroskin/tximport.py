@@ -88,7 +88,9 @@ def counts_from_abundance(
         new_counts = abundance.to_numpy().copy()
     else:
         raise ValueError(f"expected 'scaledTPM' or 'lengthScaledTPM', not {mode!r}")
-    scale = counts.to_numpy().sum(axis=0) / new_counts.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a sample without abundance gets NaN counts (0/0), as in R; callers refuse it
+        scale = counts.to_numpy().sum(axis=0) / new_counts.sum(axis=0)
     return pd.DataFrame(new_counts * scale, index=counts.index, columns=counts.columns)
 
 
