@@ -3,11 +3,12 @@
 from fibroskin.config import load_design
 from fibroskin.rnaseq_steps import fit, save_fit
 from fibroskin.runlog import rule_logger
-from fibroskin.tables import write_tsv
+from fibroskin.tables import read_tsv, write_tsv
 
 snakemake = globals()["snakemake"]
 log = rule_logger(snakemake.log[0])
-outputs = fit(load_design(snakemake.config), n_cpus=snakemake.threads)
+lengths = read_tsv(snakemake.input.lengths) if "lengths" in snakemake.input.keys() else None
+outputs = fit(load_design(snakemake.config), read_tsv(snakemake.input.counts), lengths, n_cpus=snakemake.threads)
 for note in outputs.notes:
     log.info(note)
 write_tsv(outputs.normalized_counts, snakemake.output.normalized_counts)

@@ -49,15 +49,24 @@ class QpcrSettings:
 
 @dataclass(frozen=True)
 class RnaseqSettings:
-    """The ``rnaseq:`` section of the config."""
+    """The ``rnaseq:`` section of the config.
 
-    counts: Path
+    ``counts`` is ``None`` when the sample sheet names one file per sample
+    (``counts_file``); ``min_samples`` ``None`` means the smallest group's size.
+    """
+
+    counts: Path | None
     annotation: Path | None = None
     design: str = "~condition"
     min_count: int = 10
+    min_samples: int | None = None
     alpha: float = 0.05
     shrink: bool = True
     engine: str = "fast"
+    lengths: Path | None = None
+    tx2gene: Path | None = None
+    counts_from_abundance: str = "no"
+    strandedness: str | None = None
 
 
 @dataclass
@@ -87,6 +96,11 @@ def as_path_list(value: str | list[str]) -> tuple[Path, ...]:
     if isinstance(value, (str, Path)):
         return (Path(value),)
     return tuple(Path(item) for item in value)
+
+
+def optional_path(section: dict[str, Any], key: str) -> Path | None:
+    """A config path that may be absent or null."""
+    return Path(section[key]) if section.get(key) else None
 
 
 def read_sample_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
@@ -154,13 +168,19 @@ def load_design(config: dict[str, Any]) -> Design:
     if config.get("rnaseq"):
         section = config["rnaseq"]
         rnaseq = RnaseqSettings(
-            counts=Path(section["counts"]),
-            annotation=Path(section["annotation"]) if section.get("annotation") else None,
+            counts=optional_path(section, "counts"),
+            annotation=optional_path(section, "annotation"),
             design=section.get("design", "~condition"),
             min_count=int(section.get("min_count", 10)),
+            min_samples=int(section["min_samples"]) if section.get("min_samples") is not None else None,
             alpha=float(section.get("alpha", 0.05)),
             shrink=bool(section.get("shrink", True)),
             engine=section.get("engine", "fast"),
+            lengths=optional_path(section, "lengths"),
+            tx2gene=optional_path(section, "tx2gene"),
+            # YAML 1.1 reads an unquoted `no` as false
+            counts_from_abundance=section.get("counts_from_abundance") or "no",
+            strandedness=section.get("strandedness"),
         )
     formats = tuple((config.get("figures") or {}).get("format", ["svg", "png", "pdf"]))
     return Design(

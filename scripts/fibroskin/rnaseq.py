@@ -81,11 +81,18 @@ RESULT_COLUMNS = [
 MARKER_COLUMNS = RESULT_COLUMNS + ["found"]
 
 
-def prefilter(counts: pd.DataFrame, groups: pd.Series | Sequence[str], min_count: int = 10) -> pd.DataFrame:
-    """Keep genes with at least ``min_count`` reads in at least (smallest group size) samples.
+def prefilter(
+    counts: pd.DataFrame,
+    groups: pd.Series | Sequence[str],
+    min_count: int = 10,
+    min_samples: int | None = None,
+) -> pd.DataFrame:
+    """Keep genes with at least ``min_count`` reads in at least ``min_samples`` samples.
 
-    The DESeq2 vignette's pre-filter: a gene expressed in every sample of the smallest
-    group survives even if it is silent everywhere else.
+    Without ``min_samples``, the DESeq2 vignette's pre-filter: at least (smallest group
+    size) samples, so a gene expressed in every sample of the smallest group survives even
+    if it is silent everywhere else. ``min_samples=1`` is nf-core/differentialabundance's
+    default (``filtering_min_samples``).
 
     Parameters
     ----------
@@ -96,6 +103,8 @@ def prefilter(counts: pd.DataFrame, groups: pd.Series | Sequence[str], min_count
         column order.
     min_count
         Minimum count; ``0`` keeps every gene.
+    min_samples
+        Number of samples that must reach ``min_count``; ``None``: the smallest group's size.
 
     Returns
     -------
@@ -109,8 +118,8 @@ def prefilter(counts: pd.DataFrame, groups: pd.Series | Sequence[str], min_count
             raise ValueError(f"no group for sample(s) {missing}")
     else:
         groups = pd.Series(list(groups), index=counts.columns)
-    smallest_group = int(groups.value_counts().min())
-    passing = (counts.to_numpy() >= min_count).sum(axis=1) >= smallest_group
+    required = int(groups.value_counts().min()) if min_samples is None else int(min_samples)
+    passing = (counts.to_numpy() >= min_count).sum(axis=1) >= required
     return counts.loc[passing]
 
 

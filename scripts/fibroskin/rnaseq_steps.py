@@ -1,8 +1,10 @@
 """One function per RNA-seq rule of the workflow: tables in, tables out.
 
-The DESeq2 model is fitted once per run (:func:`fit`) and saved; every contrast is then
-tested on that saved fit (:func:`contrast_results`), so a cluster runs contrasts in parallel
-without refitting.
+The input, whichever upstream tool wrote it, is made into one count table first
+(:func:`import_counts`, with the average transcript lengths when the input calls for length
+offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and saved;
+every contrast is then tested on that saved fit (:func:`contrast_results`), so a cluster
+runs contrasts in parallel without refitting.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fibroskin.config import Contrast, Design, RnaseqSettings
-from fibroskin.io.counts import read_counts
+from fibroskin.errors import InputError, InputErrors
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 if TYPE_CHECKING:
@@ -55,6 +57,58 @@ def read_annotation(path: Path | None) -> pd.DataFrame | None:
 
 
 @dataclass
+class ImportOutputs:
+    """The run's counts as DESeq2 takes them, and what the log should say.
+
+    ``counts``: ``gene``, ``symbol``, then one integer column per sample (sheet order).
+    ``lengths``: ``gene``, then one column per sample of average transcript lengths, when
+    the input calls for length offsets (tximport's countsFromAbundance "no", or
+    ``rnaseq.lengths``), else ``None``.
+    """
+
+    counts: pd.DataFrame
+    lengths: pd.DataFrame | None
+    notes: list[str]
+
+
+def symbol_annotation(upstream: pd.Series | None, annotation: pd.DataFrame | None) -> pd.DataFrame | None:
+    """One gene_id -> symbol table: the user's ``rnaseq.annotation`` first, then the upstream names."""
+    tables = []
+    if annotation is not None:
+        tables.append(annotation[["gene_id", "symbol"]])
+    if upstream is not None and len(upstream):
+        tables.append(pd.DataFrame({"gene_id": upstream.index.astype(str), "symbol": upstream.astype(str).to_numpy()}))
+    if not tables:
+        return None
+    return pd.concat(tables, ignore_index=True).drop_duplicates("gene_id")
+
+
+def import_counts(design: Design) -> ImportOutputs:
+    """Read the run's RNA-seq input (:func:`fibroskin.rnaseq_input.read_rnaseq_input`) into one table.
+
+    The ``symbol`` column holds, per gene, the marker panel's symbol, else the user's
+    ``rnaseq.annotation``, else the name the upstream files give (nf-core ``gene_name``,
+    tx2gene's third column, GTF ``gene_name``), else the gene ID.
+    """
+    from fibroskin.rnaseq_input import read_rnaseq_input
+
+    rnaseq_input = read_rnaseq_input(design)
+    annotation = symbol_annotation(rnaseq_input.symbols, read_annotation(design.rnaseq.annotation))
+    counts = rnaseq_input.counts.reset_index()
+    counts.insert(1, "symbol", gene_symbols(pd.Index(counts["gene"]), annotation).to_numpy())
+    lengths = rnaseq_input.lengths.reset_index() if rnaseq_input.lengths is not None else None
+    return ImportOutputs(counts, lengths, rnaseq_input.notes)
+
+
+def counts_from_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``counts.tsv`` of :func:`import_counts` -> (genes x samples integers, gene_id/symbol table)."""
+    counts = table.drop(columns="symbol").set_index("gene").astype("int64")
+    counts.columns.name = "sample"
+    annotation = pd.DataFrame({"gene_id": table["gene"].astype(str), "symbol": table["symbol"].astype(str)})
+    return counts, annotation
+
+
+@dataclass
 class FitOutputs:
     """The saved model and the contrast-independent tables of one fit."""
 
@@ -86,27 +140,45 @@ def reference_levels(design: Design) -> dict[str, str]:
     return levels
 
 
-def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
-    """Read, prefilter and fit the run's counts once; normalized counts, VST, size factors.
+def prefilter_note(settings: RnaseqSettings, kept: int, total: int, smallest_group: int) -> str:
+    """What the prefilter did, for the log."""
+    rule = (f">= {settings.min_count} reads in >= {settings.min_samples} samples (rnaseq.min_samples)"
+            if settings.min_samples is not None
+            else f">= {settings.min_count} reads in >= {smallest_group} samples (the smallest group's size)")
+    return f"prefilter ({rule}): removed {total - kept} of {total} genes, {kept} kept"
+
+
+def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> FitOutputs:
+    """Prefilter and fit the run's counts once; normalized counts, VST, size factors.
 
     Parameters
     ----------
     design
         The run's design; ``design.rnaseq`` must be set. ``rnaseq.engine`` picks the
         engine: ``fast`` (R DESeq2's answers, vectorised) or ``pydeseq2`` (stock).
+    counts_table
+        ``counts.tsv`` of :func:`import_counts` (``gene``, ``symbol``, samples).
+    lengths
+        ``lengths.tsv`` of :func:`import_counts` (``gene``, samples): average transcript
+        lengths for DESeq2's per-gene, per-sample normalization factors
+        (:func:`fibroskin.tximport.length_normalization_factors`). The DE engine does not
+        take them yet, so they are refused here as validation refuses them before a run.
     n_cpus
         Processes for the stock backend (numbers do not depend on it).
     """
+    if lengths is not None:
+        raise InputErrors([InputError(
+            "length offsets are not yet supported by the DE engine",
+            column="rnaseq.lengths",
+            expected="counts without length offsets (see fibroskin.rnaseq_input.length_offsets_refused)",
+        )])
     settings: RnaseqSettings = design.rnaseq
-    sheet_samples = design.samples["sample"].tolist()
-    counts, notes = read_counts(settings.counts, samples=sheet_samples)
+    counts, annotation = counts_from_table(counts_table)
     sample_table = sample_table_for(design, list(counts.columns))
     group_column = design.contrasts[0].column
-    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count)
-    notes.append(
-        f"prefilter (>= {settings.min_count} reads in >= smallest group size samples): "
-        f"{len(kept)} of {len(counts)} genes kept"
-    )
+    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
+    smallest_group = int(sample_table[group_column].value_counts().min())
+    notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
     dds = rnaseq.fit_deseq(
         kept,
         sample_table,
@@ -115,7 +187,7 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
         n_cpus=n_cpus,
         reference_levels=reference_levels(design),
     )
-    annotation = read_annotation(settings.annotation)
+    dds.uns["fibroskin"]["annotation"] = annotation.set_index("gene_id").loc[[str(g) for g in dds.var_names]].reset_index()
     return FitOutputs(
         dds=dds,
         normalized_counts=_with_symbols(rnaseq.normalized_counts(dds), annotation),
@@ -123,6 +195,11 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
         size_factors=rnaseq.size_factors(dds),
         notes=notes,
     )
+
+
+def fit_annotation(dds: DeseqDataSet) -> pd.DataFrame | None:
+    """The gene_id -> symbol table :func:`fit` stored with the model."""
+    return dds.uns.get("fibroskin", {}).get("annotation")
 
 
 def save_fit(dds: DeseqDataSet, path: str | Path) -> None:
@@ -172,7 +249,7 @@ def contrast_results(
         ``deseq2_results.tsv`` and ``marker_results.tsv`` tables.
     """
     settings: RnaseqSettings = design.rnaseq
-    annotation = read_annotation(settings.annotation)
+    annotation = fit_annotation(dds)
     results = rnaseq.test_contrast(
         dds,
         contrast.column,

@@ -442,12 +442,13 @@ def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) 
 def check_count_columns(decoded, samples: list[str], errors: ErrorCollector) -> None:
     """Every count column belongs to a sheet sample (as for the Cq tables).
 
-    featureCounts' annotation columns are not samples; BAM paths are matched as the reader
-    matches them (:func:`fibroskin.io.counts.match_sample`).
+    featureCounts' annotation columns and nf-core/rnaseq's ``gene_name`` /
+    ``transcript_id(s)`` are not samples; BAM paths are matched as the reader matches
+    them (:func:`fibroskin.io.counts.match_sample`).
     """
     import csv
 
-    from fibroskin.io.counts import FEATURECOUNTS_ANNOTATION, match_sample
+    from fibroskin.io.counts import FEATURECOUNTS_ANNOTATION, NFCORE_ANNOTATION, match_sample
     from fibroskin.io.text import sniff_delimiter
 
     found = header_line(decoded)
@@ -456,7 +457,11 @@ def check_count_columns(decoded, samples: list[str], errors: ErrorCollector) -> 
     number, line = found
     header = [name.strip() for name in next(csv.reader([line], delimiter=sniff_delimiter(line)))]
     annotation = {name.lower() for name in FEATURECOUNTS_ANNOTATION}
-    columns = [name for name in header[1:] if name and name.lower() not in annotation]
+    nfcore = len(header) > 2 and header[0].lower() == "gene_id" and header[1] in NFCORE_ANNOTATION
+    columns = [
+        name for position, name in enumerate(header[1:], start=1)
+        if name and name.lower() not in annotation and not (nfcore and position == 1)
+    ]
     matched = {name: match_sample(name, samples) for name in columns}
     without_column = [sample for sample in samples if sample not in set(matched.values())]
     for name, sample in matched.items():
@@ -473,29 +478,51 @@ def check_count_columns(decoded, samples: list[str], errors: ErrorCollector) -> 
 
 
 def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
-    """Read the count table and cross-check it with the sheet and the design."""
-    from fibroskin.io.counts import read_counts
+    """Read the RNA-seq input (whichever tool wrote it) and cross-check it with the sheet and design.
+
+    Also records in ``design.facts["rnaseq_lengths"]`` whether the input calls for
+    length offsets, which the DE engine does not apply yet: such an input is refused.
+    """
+    from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_refused, read_rnaseq_input
 
     settings = design.rnaseq
     sheet_samples = design.samples["sample"].tolist()
-    try:
-        decoded = read_text(settings.counts)
+    if settings.counts is not None and COUNTS_FILE_COLUMN not in design.samples.columns:
+        try:
+            decoded = read_text(settings.counts)
+        except InputErrors as problems:
+            errors.extend(problems.errors)
+            return []
         problem = delimiter_problem(settings.counts, decoded)
         if problem is not None:
             errors.extend([problem])
             return []
         check_count_columns(decoded, sheet_samples, errors)
-        counts, notes = read_counts(settings.counts, samples=sheet_samples)
+    try:
+        rnaseq_input = read_rnaseq_input(design)
     except InputErrors as problems:
         errors.extend(problems.errors)
         return []
-    counted = pd.DataFrame({"sample": [str(c) for c in counts.columns], "file": str(settings.counts), "line": 1})
+    design.facts["rnaseq_lengths"] = rnaseq_input.lengths is not None
+    if rnaseq_input.lengths is not None:
+        errors.extend([length_offsets_refused(rnaseq_input, settings)])
+    counts = rnaseq_input.counts
+    source = str(settings.counts) if settings.counts is not None else str(design.sample_sheet)
+    counted = pd.DataFrame({"sample": [str(c) for c in counts.columns], "file": source, "line": 1})
     check_samples_match(counted, design, errors, "column in the count table")
+    if settings.min_samples is not None and settings.min_samples > counts.shape[1]:
+        errors.add(
+            f"rnaseq.min_samples is {settings.min_samples} but the count table has {counts.shape[1]} samples, "
+            "so the prefilter would remove every gene",
+            column="rnaseq.min_samples",
+            value=settings.min_samples,
+            expected=f"at most {counts.shape[1]}",
+        )
     sheet = design.samples.set_index("sample")
     present = [sample for sample in counted["sample"] if sample in sheet.index]
     if present:
         check_design(design, sheet.loc[present], errors)
-    return notes
+    return rnaseq_input.notes
 
 
 def check_sheet_text(path: Path, errors: ErrorCollector) -> None:
@@ -551,7 +578,7 @@ def validate_run(config: dict[str, Any]) -> Design:
     if qpcr_section.get("plate_map"):
         paths.append(("qpcr.plate_map", qpcr_section["plate_map"]))
     rnaseq_section = config.get("rnaseq") or {}
-    for key in ("counts", "annotation"):
+    for key in ("counts", "annotation", "lengths", "tx2gene"):
         if rnaseq_section.get(key):
             paths.append((f"rnaseq.{key}", rnaseq_section[key]))
     for key, value in paths:

@@ -48,6 +48,30 @@ def plate_map():
     return [str(DESIGN.qpcr.plate_map)] if DESIGN.qpcr and DESIGN.qpcr.plate_map else []
 
 
+def rnaseq_input_files(wildcards):
+    """Every file the RNA-seq input is read from: one table or one file per sample, and helpers."""
+    from fibroskin.rnaseq_input import sample_files
+
+    if DESIGN.rnaseq is None:
+        return {}
+    settings = DESIGN.rnaseq
+    files = sample_files(DESIGN)
+    counts = [str(path) for path in files.values()] if files else [str(settings.counts)]
+    inputs = {"counts": counts}
+    for key in ("lengths", "tx2gene", "annotation"):
+        if getattr(settings, key) is not None:
+            inputs[key] = str(getattr(settings, key))
+    return inputs
+
+
+def rnaseq_length_output():
+    """``results/rnaseq/lengths.tsv`` when the input calls for length offsets (never today:
+    validation refuses such inputs until the DE engine applies them)."""
+    if DESIGN.facts.get("rnaseq_lengths"):
+        return {"lengths": "results/rnaseq/lengths.tsv"}
+    return {}
+
+
 def mem_mb_for(input, per_input_mb, base_mb=500):
     """Memory request growing with the input: base plus a multiple of the input's size."""
     size_mb = sum(os.path.getsize(path) for path in input if os.path.exists(path)) / 1e6

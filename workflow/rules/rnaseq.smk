@@ -1,6 +1,27 @@
+rule rnaseq_import:
+    input:
+        unpack(rnaseq_input_files),
+    output:
+        **rnaseq_length_output(),
+        counts="results/rnaseq/counts.tsv",
+    log:
+        "logs/rnaseq/import.log",
+    benchmark:
+        "benchmarks/rnaseq/import.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=20, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=0.1),
+    script:
+        "../../scripts/rnaseq_import.py"
+
+
 rule rnaseq_fit:
     input:
-        counts=config["rnaseq"]["counts"] if DESIGN.rnaseq else [],
+        **rnaseq_length_output(),
+        counts="results/rnaseq/counts.tsv",
     output:
         fit="results/rnaseq/deseq_fit.pkl",
         normalized_counts="results/rnaseq/normalized_counts.tsv",

@@ -1,8 +1,13 @@
-"""Read RNA-seq count matrices: plain gene x sample tables or featureCounts output.
+"""Read RNA-seq count matrices: plain gene x sample tables, featureCounts output, and
+nf-core/rnaseq's merged tables (salmon or RSEM estimated counts, gene lengths).
 
-Whatever the source, :func:`read_counts` returns the same thing: a genes x samples
-``int64`` DataFrame (index ``gene``, columns = sample names) and notes on what was
-assumed. Every problem in the file is reported with its file, line (as an editor shows
+Whatever the source, :func:`read_count_table` returns the same thing: a genes x samples
+``int64`` DataFrame (index ``gene``, columns = sample names), the gene names a table
+carries, what the table is, and notes on what was assumed. nf-core/rnaseq's merged tables
+are told by their header (``gene_id`` then ``gene_name``, salmon; ``gene_id`` then
+``transcript_id(s)``, RSEM); their estimated counts are rounded as R's ``round()`` rounds
+them in ``DESeqDataSetFromTximport``. Rows of STAR's and HTSeq-count's summaries
+(``N_unmapped``, ``__no_feature``, ...) in a merged matrix are dropped and reported. Every problem in the file is reported with its file, line (as an editor shows
 it, header = line 1), column (the sample), the value as written and what was expected,
 all problems of one file together.
 
@@ -17,6 +22,7 @@ import csv
 import io
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -24,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from fibroskin.errors import ErrorCollector
+from fibroskin.io.gene_counts import is_special_row
 from fibroskin.io.text import DecodedText, read_text, sniff_delimiter
 
 #: Annotation columns written by featureCounts between ``Geneid`` and the samples.
@@ -57,9 +64,57 @@ MAX_REPORTED_PER_PROBLEM = 20
 
 _PROGRAM_FEATURECOUNTS = re.compile(r"^#\s*Program:\s*featureCounts", re.IGNORECASE)
 
+#: nf-core/rnaseq merged tables: ``gene_id``, then this annotation column, then the samples.
+NFCORE_ANNOTATION = {"gene_name": "salmon", "transcript_id(s)": "RSEM"}
+
+#: nf-core/rnaseq's file names for salmon's counts from abundance (tximport's
+#: ``countsFromAbundance``); the content does not tell them apart.
+NFCORE_SCALED_NAMES = (("gene_counts_length_scaled", "lengthScaledTPM"), ("gene_counts_scaled", "scaledTPM"))
+
+#: What the cells of a table must be: read counts, estimated counts, lengths.
+VALUE_KINDS = {
+    "read counts": "a non-negative integer count",
+    "estimated counts": "a non-negative number (an estimated count)",
+    "lengths": "a positive number (an average transcript length)",
+}
+
+
+@dataclass
+class CountTable:
+    """A count table as read.
+
+    Attributes
+    ----------
+    counts
+        Genes x samples, ``int64`` (estimated counts rounded as R rounds them).
+    symbols
+        Gene name per gene ID when the table has a ``gene_name`` column, else ``None``.
+    layout
+        What the file is, as the log names it (``count matrix``, ``featureCounts``,
+        ``nf-core/rnaseq salmon merged gene counts``, ...).
+    counts_from_abundance
+        ``None`` for read counts; for estimated counts tximport's ``countsFromAbundance``
+        they were made with (``no``, ``scaledTPM``, ``lengthScaledTPM``).
+    notes
+        What was assumed while reading, for the log.
+    """
+
+    counts: pd.DataFrame
+    symbols: pd.Series | None
+    layout: str
+    counts_from_abundance: str | None
+    notes: list[str]
+
 
 def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Read a count matrix (plain TSV/CSV, optionally gzipped, or featureCounts output).
+    """The counts and notes of :func:`read_count_table` (for callers that need no more)."""
+    table = read_count_table(path, samples)
+    return table.counts, table.notes
+
+
+def read_count_table(path: str | Path, samples: Sequence[str] | None = None) -> CountTable:
+    """Read a count matrix (plain TSV/CSV, optionally gzipped, featureCounts output, or an
+    nf-core/rnaseq merged table).
 
     Parameters
     ----------
@@ -77,20 +132,112 @@ def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple
 
     Returns
     -------
-    counts, notes
+    CountTable
         ``counts``: genes x samples, ``int64``, index named ``gene``, columns named
-        ``sample``. ``notes``: what was assumed while reading (encoding, format, dropped
-        columns, renamed columns), for the rule's log.
+        ``sample``; the table's gene names; its layout; notes on what was assumed while
+        reading (encoding, format, dropped columns and rows, renamed columns, rounding).
 
     Raises
     ------
     InputErrors
-        All problems of the file at once: empty file or no gene rows, counts that are
-        not non-negative integers (negative, fractional, non-numeric or missing),
-        duplicated or missing gene IDs, duplicated or unnamed sample columns, sheet
-        samples without a column. ``12.0`` (as R writes integer-valued doubles) and
-        ``1e+05`` are integers and accepted.
+        All problems of the file at once: empty file or no gene rows, read counts that
+        are not non-negative integers (negative, fractional, non-numeric or missing),
+        estimated counts that are not non-negative numbers, a table of TPM, duplicated
+        or missing gene IDs, duplicated or unnamed sample columns, sheet samples without
+        a column. ``12.0`` (as R writes integer-valued doubles) and ``1e+05`` are
+        integers and accepted.
     """
+    matrix = _read_matrix(path, samples, kind="read counts")
+    notes = matrix.notes
+    values, gene_ids = matrix.values, matrix.gene_ids
+    special = np.array([is_special_row(gene) for gene in gene_ids], dtype=bool)
+    if special.any():
+        names = gene_ids[special]
+        totals = "; ".join(
+            f"{name} " + ", ".join(f"{int(v):d}" if float(v).is_integer() else f"{v:g}" for v in values[i])
+            for name, i in zip(names, np.flatnonzero(special))
+        )
+        notes.append(
+            f"{matrix.path}: {int(special.sum())} summary row(s) of STAR or HTSeq-count dropped, they are not genes "
+            f"(per sample: {totals})"
+        )
+        values, gene_ids = values[~special], gene_ids[~special]
+    counts_from_abundance = None
+    symbols = None
+    layout = matrix.layout
+    if matrix.annotation_name is not None:
+        tool = NFCORE_ANNOTATION[matrix.annotation_name]
+        counts_from_abundance = "no"
+        for fragment, mode in NFCORE_SCALED_NAMES:
+            if fragment in matrix.path.name:
+                counts_from_abundance = mode
+        layout = f"nf-core/rnaseq {tool} merged gene counts" + (
+            f" ({counts_from_abundance}, counts from abundance)" if counts_from_abundance != "no" else ""
+        )
+        if matrix.annotation_name == "gene_name":
+            names = matrix.annotation[~special] if special.any() else matrix.annotation
+            symbols = pd.Series(names, index=gene_ids, name="symbol")
+            symbols = symbols[symbols != ""]
+            notes.append(f"{matrix.path}: gene_name column taken as the genes' symbols")
+        rounded = np.rint(values)
+        changed = int((rounded != values).sum())
+        notes.append(
+            f"{matrix.path}: {changed} of {values.size} estimated counts were not whole numbers; rounded to "
+            "integers as R's round() does (halves to even), as DESeqDataSetFromTximport does"
+        )
+        values = rounded
+    notes.insert(len(matrix.decoding_notes), f"{matrix.path}: read as {layout}")
+    counts = pd.DataFrame(
+        values.astype(np.int64), index=pd.Index(gene_ids, name="gene"), columns=pd.Index(matrix.columns, name="sample")
+    )
+    notes.append(f"{matrix.path}: read {counts.shape[0]} genes x {counts.shape[1]} samples")
+    return CountTable(counts, symbols, layout, counts_from_abundance, notes)
+
+
+def read_length_table(path: str | Path, samples: Sequence[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read a genes x samples table of average transcript lengths (``rnaseq.lengths``).
+
+    The layout of nf-core/rnaseq's ``salmon.merged.gene_lengths.tsv`` (``gene_id``,
+    ``gene_name``, samples) or a plain matrix (gene ID, samples); every value a positive
+    number. Columns are matched to the sheet's samples as count columns are.
+
+    Returns
+    -------
+    lengths, notes
+        Genes x samples ``float64``; what was assumed.
+    """
+    matrix = _read_matrix(path, samples, kind="lengths")
+    lengths = pd.DataFrame(
+        matrix.values, index=pd.Index(matrix.gene_ids, name="gene"), columns=pd.Index(matrix.columns, name="sample")
+    )
+    matrix.notes.append(f"{matrix.path}: read {lengths.shape[0]} genes x {lengths.shape[1]} samples of lengths")
+    return lengths, matrix.notes
+
+
+@dataclass
+class _Matrix:
+    """A gene x sample table after parsing and checking every cell."""
+
+    path: Path
+    values: np.ndarray
+    gene_ids: np.ndarray
+    columns: list[str]
+    layout: str
+    annotation_name: str | None
+    annotation: np.ndarray | None
+    notes: list[str]
+    decoding_notes: list[str]
+
+
+def _nfcore_annotation(header: list[str]) -> str | None:
+    """The nf-core/rnaseq annotation column a header has in second place, if any."""
+    if len(header) > 2 and header[0].strip().lower() == "gene_id" and header[1].strip() in NFCORE_ANNOTATION:
+        return header[1].strip()
+    return None
+
+
+def _read_matrix(path: str | Path, samples: Sequence[str] | None, kind: str) -> _Matrix:
+    """Parse a gene x sample table and check every cell against ``kind`` (:data:`VALUE_KINDS`)."""
     decoded = read_text(path)
     notes = list(decoded.notes)
     errors = ErrorCollector()
@@ -121,8 +268,17 @@ def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple
         errors.raise_if_any()
 
     is_featurecounts = is_featurecounts_comment or _has_featurecounts_header(header)
+    layout = "count matrix" if kind != "lengths" else "length matrix"
     if is_featurecounts:
         table, header = _drop_featurecounts_annotation(table, header, decoded.path, notes)
+        layout = "featureCounts"
+    annotation_name = _nfcore_annotation(header)
+    annotation = None
+    if annotation_name is not None:
+        annotation = table[1].fillna("").astype(str).str.strip().to_numpy() if 1 in table.columns else None
+        table = table.drop(columns=[1], errors="ignore")
+        if kind == "read counts":
+            kind = "estimated counts"
 
     gene_column_name = header[0] or "gene"
     sample_columns = [int(c) for c in table.columns[1:]]
@@ -138,23 +294,42 @@ def read_counts(path: str | Path, samples: Sequence[str] | None = None) -> tuple
 
     gene_ids = table[0].fillna("").astype(str).str.strip()
     _check_gene_ids(gene_ids, line_numbers, decoded.path, gene_column_name, errors)
-    values = _validate_counts(table, sample_columns, header, line_numbers, decoded, delimiter, errors)
+    values = _validate_values(table, sample_columns, header, line_numbers, decoded, delimiter, errors, kind)
+    if kind == "estimated counts" and not errors:
+        _check_not_tpm(values, header, sample_columns, decoded.path, header_line_number, errors)
 
     column_to_sample = _map_columns_to_samples(
         header, sample_columns, samples, is_featurecounts, decoded.path, header_line_number, errors, notes
     )
     errors.raise_if_any()
 
-    counts = pd.DataFrame(
-        values.astype(np.int64),
-        index=pd.Index(gene_ids.to_numpy(), name="gene"),
-        columns=[column_to_sample.get(c, header[c]) for c in sample_columns],
-    )
+    columns = [column_to_sample.get(c, header[c]) for c in sample_columns]
     if samples is not None:
-        counts = counts.loc[:, list(samples)]
-    counts.columns.name = "sample"
-    notes.append(f"{decoded.path}: read {counts.shape[0]} genes x {counts.shape[1]} samples")
-    return counts, notes
+        order = [columns.index(sample) for sample in samples]
+        values, columns = values[:, order], list(samples)
+    return _Matrix(
+        decoded.path, values, gene_ids.to_numpy(), columns, layout, annotation_name, annotation, notes,
+        list(decoded.notes),
+    )
+
+
+def _check_not_tpm(
+    values: np.ndarray, header: list[str], sample_columns: list[int], path: Path, header_line: int, errors: ErrorCollector
+) -> None:
+    """Refuse a table of TPM given as counts (nf-core writes ``gene_tpm.tsv`` beside ``gene_counts.tsv``).
+
+    Every column of a TPM table sums to one million; counts do not.
+    """
+    sums = values.sum(axis=0)
+    if len(sums) and np.all(np.abs(sums - 1e6) <= 1e3):
+        errors.add(
+            "every sample column sums to 1,000,000: these are TPM (abundances), not counts",
+            file=path,
+            row=header_line,
+            column=header[sample_columns[0]],
+            value=f"{sums[0]:.1f}",
+            expected="estimated counts, e.g. nf-core/rnaseq's salmon.merged.gene_counts.tsv (not gene_tpm.tsv)",
+        )
 
 
 def _skip_comment_lines(lines: list[str]) -> tuple[int | None, bool]:
@@ -315,7 +490,7 @@ def _check_gene_ids(
         _add_overflow(errors, len(repeats), "duplicated gene IDs", path, column)
 
 
-def _validate_counts(
+def _validate_values(
     table: pd.DataFrame,
     sample_columns: list[int],
     header: list[str],
@@ -323,12 +498,16 @@ def _validate_counts(
     decoded: DecodedText,
     delimiter: str,
     errors: ErrorCollector,
+    kind: str = "read counts",
 ) -> np.ndarray:
-    """Return the counts as float array (genes x samples) after checking every cell.
+    """Return the values as float array (genes x samples) after checking every cell.
 
-    Checks are whole-array operations; only offending cells are re-read from their line
-    to quote the value exactly as written.
+    ``kind`` (:data:`VALUE_KINDS`): read counts must be non-negative integers, estimated
+    counts non-negative numbers, lengths positive numbers. Checks are whole-array
+    operations; only offending cells are re-read from their line to quote the value
+    exactly as written.
     """
+    expected_value = VALUE_KINDS[kind]
     raw = table[sample_columns]
     numeric = raw.apply(pd.to_numeric, errors="coerce") if (raw.dtypes == object).any() else raw
     values = numeric.to_numpy(dtype=np.float64)
@@ -337,16 +516,20 @@ def _validate_counts(
     finite = np.isfinite(values)
     with np.errstate(invalid="ignore"):
         negative = finite & (values < 0)
-        fractional = finite & ~negative & (values != np.floor(values))
+        not_positive = finite & (values <= 0) if kind == "lengths" else negative
+        fractional = finite & ~negative & (values != np.floor(values)) if kind == "read counts" else np.zeros_like(finite)
         too_large = finite & (values > np.iinfo(np.int64).max)
     infinite = np.isinf(values)
+    noun = "length" if kind == "lengths" else "count"
 
     problems = [
-        (not_a_number | infinite, "count is not a number", "a non-negative integer count"),
-        (written_missing, "count is missing", "a non-negative integer count (write 0 for no reads)"),
-        (negative, "count is negative", "a non-negative integer count"),
-        (fractional, "count is not a whole number", "an integer read count (round estimated counts, e.g. from salmon or kallisto, first)"),
-        (too_large, "count is too large", "a count below 9.2e18"),
+        (not_a_number | infinite, f"{noun} is not a number", expected_value),
+        (written_missing, f"{noun} is missing", expected_value + (" (write 0 for no reads)" if noun == "count" else "")),
+        (not_positive, f"{noun} is negative" if kind != "lengths" else "length is not positive", expected_value),
+        (fractional, "count is not a whole number",
+         "an integer read count (round estimated counts first, or give the upstream tool's own files: "
+         "nf-core/rnaseq's merged tables or per-sample salmon, kallisto, RSEM files are read as they are)"),
+        (too_large, f"{noun} is too large", f"a {noun} below 9.2e18"),
     ]
     for mask, message, expected in problems:
         rows, columns = np.nonzero(mask)
