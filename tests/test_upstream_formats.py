@@ -111,7 +111,8 @@ def test_star_strandedness_is_checked_against_the_counts(tmp_path):
     assert any("the counts say the library is reverse-stranded in 4 of 4 samples (share of the stranded counts on the "
                "forward strand: ctrl_1 2.4%, ctrl_2 2.4%, case_1 2.2%, case_2 1.9%)" in note for note in unstranded.notes)
     message = refused(read_rnaseq_input, design(tmp_path, {"strandedness": "forward"}, files))
-    assert "the counts say the library of sample 'ctrl_1' is reverse-stranded" in message
+    assert ("ctrl_1.ReadsPerGene.out.tab, column 'forward (3rd column)': the counts say the library is "
+            "reverse-stranded in 4 of 4 samples") in message
     assert "expected rnaseq.strandedness: reverse" in message
     message = refused(read_rnaseq_input, design(tmp_path, {}, files))
     assert "config does not say which to use (the counts look reverse)" in message
@@ -282,8 +283,8 @@ def test_tx2gene_must_cover_the_transcripts_with_reads(tmp_path):
     partial.write_text("".join(line + "\n" for line in (UPSTREAM / "tx2gene.csv").read_text().splitlines()
                                if not line.startswith("ENST00000221930.6")))
     message = refused(read_rnaseq_input, design(tmp_path, {"tx2gene": str(partial)}, files))
-    assert ("transcript 'ENST00000221930.6' is not in tx2gene but has 3.36e+06 estimated reads (sample 'case_1')"
-            in message)
+    assert ("transcript 'ENST00000221930.6' (" in message
+            and "ctrl_1/quant.sf, line 4) is not in tx2gene but has 3.36e+06 estimated reads (sample 'case_1')" in message)
     unversioned = tmp_path / "unversioned.csv"
     unversioned.write_text(make_files.tx2gene_csv(make_files.transcript_truth()).replace(".10,", ",").replace(".1,", ",")
                            .replace(".6,", ",").replace(".9,", ",").replace(".5,", ",").replace(".11,", ","))

@@ -203,15 +203,16 @@ def _check_coverage(quantifications: Quantifications, tx2gene: Tx2Gene, settings
         first_file = next(iter(quantifications.files.values()))
         for position in with_reads[:10]:
             transcript = transcripts[unmapped][position]
-            row_in_file = np.flatnonzero(transcripts == transcript)[0]
+            row_in_file = int(np.flatnonzero(transcripts == transcript)[0])
+            line = int(first_file.line_numbers[row_in_file]) if first_file.line_numbers is not None else row_in_file + 1
             sample = quantifications.counts.columns[int(np.argmax(reads[position]))]
             errors.add(
-                f"transcript '{transcript}' is not in tx2gene but has {reads[position].max():g} estimated reads "
-                f"(sample '{sample}'); {len(ids)} transcript(s) with reads missing from tx2gene in all, whose reads "
-                "would be lost",
+                f"transcript '{transcript}' ({first_file.path}, line {line}) is not in tx2gene but has "
+                f"{reads[position].max():g} estimated reads (sample '{sample}'); {len(ids)} transcript(s) with reads "
+                "are missing from tx2gene, whose reads would be lost",
                 file=source, column="transcript", value=transcript,
-                expected=f"a tx2gene row for every transcript of {first_file.path} with reads "
-                f"(line {int(first_file.line_numbers[row_in_file]) if first_file.line_numbers is not None else row_in_file + 1})",
+                expected="a tx2gene row for every transcript with reads (a tx2gene made from the annotation the "
+                "quantification index was built from)",
             )
         return
     notes.append(
@@ -306,11 +307,12 @@ def _lengths_for(counts: pd.DataFrame, settings: RnaseqSettings, samples: list[s
     missing = counts.index.difference(lengths.index, sort=False)
     extra = lengths.index.difference(counts.index, sort=False)
     for gene in missing[:10]:
-        errors.add(f"gene '{gene}' of the count table has no lengths ({len(missing)} such genes)",
+        errors.add(f"gene '{gene}' of the count table has no lengths ({len(missing)} gene(s) of the count table "
+                   "without lengths in all)",
                    file=settings.lengths, column="gene_id", value=gene,
                    expected=f"a row of lengths for every gene of {settings.counts} (the same nf-core/rnaseq run)")
     for gene in extra[:10]:
-        errors.add(f"gene '{gene}' has lengths but is not in the count table ({len(extra)} such genes)",
+        errors.add(f"gene '{gene}' has lengths but is not in the count table ({len(extra)} such gene(s) in all)",
                    file=settings.lengths, column="gene_id", value=gene,
                    expected=f"the genes of {settings.counts}, no more (the same nf-core/rnaseq run)")
     if len(missing) or len(extra):

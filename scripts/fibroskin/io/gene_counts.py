@@ -35,6 +35,9 @@ STAR_SPECIAL = ("N_unmapped", "N_multimapping", "N_noFeature", "N_ambiguous")
 HTSEQ_SPECIAL = ("__no_feature", "__ambiguous", "__too_low_aQual", "__not_aligned", "__alignment_not_unique")
 #: ``rnaseq.strandedness`` -> STAR column (0-based; column 0 holds the gene).
 STAR_COLUMNS = {"unstranded": 1, "forward": 2, "reverse": 3}
+#: STAR's count columns as messages name them.
+STAR_COLUMN_NAMES = {"unstranded": "unstranded (2nd column)", "forward": "forward (3rd column)",
+                     "reverse": "reverse (4th column)"}
 #: Share of the stranded counts on one strand from which a library counts as stranded.
 STRANDED_SHARE = 0.8
 
@@ -95,7 +98,7 @@ def read_gene_count_file(path: str | Path, layout: str) -> GeneCountFile:
     duplicated = pd.Index(names).duplicated()
     for row in np.flatnonzero(duplicated)[:20]:
         errors.add("gene appears twice in the file", file=table.path, row=int(table.line_numbers[row]),
-                   column="column 1", value=names[row], expected="each gene once")
+                   column="column 1", value=str(names[row]), expected="each gene once")
     errors.raise_if_any()
     special_mask = np.array([is_special_row(name) for name in names], dtype=bool)
     special = {name: counts[i] for i, name in enumerate(names) if special_mask[i]}
@@ -167,21 +170,27 @@ def _strandedness_problems(
         )
         return
     mismatched: dict[str, list[tuple[str, float]]] = {}
+    contradicted: dict[str, list[tuple[str, float]]] = {}
     for sample, (value, share) in inferred.items():
         if value is None or share is None:
             continue
-        described = f"{100 * share:.1f}% of the stranded counts on the forward strand, {100 * (1 - share):.1f}% on the reverse"
         if strandedness in ("forward", "reverse") and value in ("forward", "reverse") and value != strandedness:
-            errors.add(
-                f"the counts say the library of sample '{sample}' is {value}-stranded ({described}), "
-                f"but rnaseq.strandedness is {strandedness}: its column would hold a small part of the reads",
-                file=files[sample].path,
-                column=f"column {STAR_COLUMNS[strandedness] + 1}",
-                value=strandedness,
-                expected=f"rnaseq.strandedness: {value} (check the library kit: dUTP/TruSeq stranded is reverse)",
-            )
+            contradicted.setdefault(value, []).append((sample, share))
         elif value != strandedness and (strandedness == "unstranded" or value == "unstranded"):
             mismatched.setdefault(value, []).append((sample, share))
+    for value, samples in contradicted.items():
+        shares = ", ".join(f"{sample} {100 * share:.1f}%" for sample, share in samples)
+        first = files[samples[0][0]].path
+        errors.add(
+            f"the counts say the library is {value}-stranded in {len(samples)} of {len(files)} samples (share of the "
+            f"stranded counts on the forward strand: {shares}), but rnaseq.strandedness is {strandedness}: its "
+            "column would hold a small part of the reads"
+            + (f" (this file and {len(samples) - 1} more)" if len(samples) > 1 else ""),
+            file=first,
+            column=STAR_COLUMN_NAMES[strandedness],
+            value=strandedness,
+            expected=f"rnaseq.strandedness: {value} (check the library kit: dUTP/TruSeq stranded is reverse)",
+        )
     for value, samples in mismatched.items():
         shares = ", ".join(f"{sample} {100 * share:.1f}%" for sample, share in samples)
         if strandedness == "unstranded":
@@ -253,7 +262,7 @@ def read_gene_count_files(
                     f"the file lists other genes than {first.path} ({len(extra)} not there, {len(missing)} of its missing"
                     + (f", e.g. '{missing[0]}'" if len(missing) else "") + ")",
                     file=file.path, row=row, column="column 1",
-                    value=extra[0] if len(extra) else missing[0],
+                    value=str(extra[0] if len(extra) else missing[0]),
                     expected="counts of every sample made with the same annotation",
                 )
                 continue

@@ -121,7 +121,7 @@ def _read_text_quantification(path: str | Path, layout: QuantifierLayout) -> Qua
     duplicated = pd.Index(ids).duplicated() & (ids != "")
     for row in np.flatnonzero(duplicated)[:20]:
         errors.add("ID appears twice in the file", file=table.path, row=int(table.line_numbers[row]),
-                   column=layout.id_column, value=ids[row], expected="each ID once")
+                   column=layout.id_column, value=str(ids[row]), expected="each ID once")
     abundance = numeric_column(table, position[layout.abundance_column], errors, "an abundance (TPM)")
     counts = numeric_column(table, position[layout.counts_column], errors, "an estimated count")
     length = numeric_column(table, position[layout.length_column], errors, "an effective length")
@@ -239,7 +239,7 @@ def read_quantifications(files: Mapping[str, str | Path], layout: str) -> Quanti
             file=other.path,
             row=int(other.line_numbers[index]) if other.line_numbers is not None and index < len(other.ids) else None,
             column=LAYOUTS[layout].id_column if layout in LAYOUTS else "aux/ids",
-            value=other.ids[index] if index < len(other.ids) else "(end of file)",
+            value=str(other.ids[index]) if index < len(other.ids) else "(end of file)",
             expected=f"'{first.ids[index] if index < len(first.ids) else '(end of file)'}': every sample quantified "
             "against the same index, so that the files list the same transcripts in the same order",
         )

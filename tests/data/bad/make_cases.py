@@ -613,6 +613,281 @@ case(
     messages=["UTF-8 byte-order mark removed", "Windows line endings converted", "empty trailing column(s) ignored"],
 )
 
+# ---------------------------------------------------------------- RNA-seq upstream outputs
+# Files in the layouts of salmon, STAR, HTSeq-count and nf-core/rnaseq, written by
+# tests/data/upstream/make_files.py's writers: healthy samples take its ctrl_1/ctrl_2 files in
+# turn, lesional ones case_1/case_2. The sheet names each sample's file (column counts_file).
+def _load_upstream():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_files", ROOT / "tests" / "data" / "upstream" / "make_files.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+UPSTREAM = _load_upstream()
+TRUTH = UPSTREAM.transcript_truth()
+SHEET_SAMPLES = [row.split("\t")[0] for row in lines(SHEET)[1:]]
+
+
+def upstream_sample(sample: str) -> tuple[str, int]:
+    """The make_files sample (and its position) whose files a sheet sample takes."""
+    number = int(sample[1:])
+    name = ("ctrl_" if sample.startswith("H") else "case_") + str(2 - number % 2)
+    return name, UPSTREAM.SAMPLES.index(name)
+
+
+def sheet_with_files(suffix: str) -> str:
+    """The example sheet plus a counts_file column naming <sample><suffix>."""
+    rows = lines(SHEET)
+    return join([rows[0] + "\tcounts_file"] + [row + f"\t{row.split(chr(9))[0]}{suffix}" for row in rows[1:]])
+
+
+def salmon_files(**replaced: str) -> dict[str, str]:
+    files = {f"{s}.quant.sf": UPSTREAM.salmon_quant_sf(upstream_sample(s)[0], TRUTH) for s in SHEET_SAMPLES}
+    files.update(replaced)
+    return {"samples.tsv": sheet_with_files(".quant.sf"), **files}
+
+
+def star_files() -> dict[str, str]:
+    files = {f"{s}.ReadsPerGene.out.tab": UPSTREAM.star_reads_per_gene(upstream_sample(s)[1]) for s in SHEET_SAMPLES}
+    return {"samples.tsv": sheet_with_files(".ReadsPerGene.out.tab"), **files}
+
+
+def per_sample_config(**rnaseq) -> dict:
+    return {"qpcr": None, "rnaseq": {"counts": None, **rnaseq}}
+
+
+TX2GENE = UPSTREAM.tx2gene_csv(TRUTH)
+WITH_TX2GENE = {"tx2gene.csv": TX2GENE}
+LENGTH_SCALED = per_sample_config(tx2gene="tx2gene.csv", counts_from_abundance="lengthScaledTPM")
+#: line of L03 in the sheet
+L03_LINE = 1 + SHEET_SAMPLES.index("L03") + 1
+
+
+def nfcore_table(counts: str, transform) -> str:
+    """The example counts in nf-core/rnaseq's merged layout: gene_id, gene_name, samples."""
+    rows = lines(counts)
+    out = ["gene_id\tgene_name\t" + "\t".join(rows[0].split("\t")[1:])]
+    for number, row in enumerate(rows[1:], start=1):
+        fields = row.split("\t")
+        out.append("\t".join([fields[0], f"GENE{number}"] + [transform(int(v)) for v in fields[1:]]))
+    return join(out)
+
+
+NFCORE_COUNTS = nfcore_table(COUNTS, lambda v: f"{v * 1.0137:.3f}")
+NFCORE_LENGTHS = nfcore_table(COUNTS, lambda v: f"{1500 + v % 997}.25")
+NFCORE_LENGTH_CONFIG = {"qpcr": None, "rnaseq": {"counts": "salmon.merged.gene_counts.tsv",
+                                                   "lengths": "salmon.merged.gene_lengths.tsv"}}
+
+case(
+    "counts_file_missing",
+    "Per-sample salmon files named in the sheet; L03's was never copied from the cluster.",
+    files={name: text for name, text in salmon_files().items() if name != "L03.quant.sf"} | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=[f"samples.tsv, line {L03_LINE}, column 'counts_file': sample 'L03': the counts file does not exist "
+              "(paths resolve against the working directory"],
+    cli=True,
+)
+case(
+    "counts_file_unrecognised",
+    "L03's counts_file is a spreadsheet export (gene,count) instead of salmon's quant.sf.",
+    files=salmon_files(**{"L03.quant.sf": "gene,count\nTGFB1,1530\n"}) | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=["L03.quant.sf, line 1: sample 'L03': the format of the counts file is not recognised "
+              "(found: 'gene,count')"],
+)
+case(
+    "counts_file_mixed_tools",
+    "L03's counts_file is STAR's ReadsPerGene.out.tab, the others salmon's quant.sf.",
+    files=salmon_files(**{"L03.quant.sf": UPSTREAM.star_reads_per_gene(2)}) | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=[f"samples.tsv, line {L03_LINE}, column 'counts_file': sample 'L03' has a STAR ReadsPerGene.out.tab "
+              "file, but sample 'H01' has a salmon quant.sf file"],
+)
+case(
+    "counts_file_and_counts",
+    "The sheet names per-sample files and the config still names the example's count table.",
+    files=salmon_files() | WITH_TX2GENE,
+    config={"qpcr": None, "rnaseq": {"tx2gene": "tx2gene.csv", "counts_from_abundance": "lengthScaledTPM"}},
+    messages=["samples.tsv, line 1, column 'counts_file': the sample sheet has a 'counts_file' column and the config "
+              "sets rnaseq.counts"],
+)
+_truncated = lines(UPSTREAM.salmon_quant_sf("case_1", TRUTH))
+case(
+    "quant_truncated",
+    "L03's quant.sf was cut short by an interrupted copy: its last line ends after two fields.",
+    files=salmon_files(**{"L03.quant.sf": "\n".join(_truncated[:-1] + ["\t".join(_truncated[-1].split("\t")[:2])])})
+    | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=[f"L03.quant.sf, line {len(_truncated)}: row has 2 tab-separated fields but the header has 5"],
+)
+case(
+    "quant_not_a_number",
+    "salmon wrote 'nan' as a TPM (a failed run was not noticed).",
+    files=salmon_files(**{"L03.quant.sf": UPSTREAM.salmon_quant_sf("case_1", TRUTH).replace("22000.000000", "nan")})
+    | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=["L03.quant.sf, line 3, column 'TPM': value is not a number (found: 'nan')"],
+)
+_other_index = lines(UPSTREAM.salmon_quant_sf("case_1", TRUTH))
+_other_index[2], _other_index[3] = _other_index[3], _other_index[2]
+case(
+    "quant_other_index",
+    "L03 was quantified against another salmon index: its transcripts come in another order.",
+    files=salmon_files(**{"L03.quant.sf": join(_other_index)}) | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    messages=["L03.quant.sf, line 3, column 'Name': the file lists other IDs than H01.quant.sf",
+              "(found: 'ENST00000221930.6'); expected 'ENST00000474644.1'"],
+)
+case(
+    "quant_without_tx2gene",
+    "Per-sample salmon files without rnaseq.tx2gene.",
+    files=salmon_files(),
+    config=per_sample_config(counts_from_abundance="lengthScaledTPM"),
+    messages=["column 'rnaseq.tx2gene': salmon quant.sf files estimate transcripts; summarising them to genes needs "
+              "a transcript-to-gene table"],
+)
+case(
+    "tx2gene_missing_transcript",
+    "tx2gene made from an older annotation: it lacks TGFB1's transcript, which has reads.",
+    files=salmon_files() | {"tx2gene.csv": "".join(row + "\n" for row in lines(TX2GENE) if "ENST00000221930" not in row)},
+    config=LENGTH_SCALED,
+    messages=["tx2gene.csv, column 'transcript': transcript 'ENST00000221930.6' (H01.quant.sf, line 4) is not in "
+              "tx2gene but has 3.36e+06 estimated reads (sample 'L01')"],
+)
+case(
+    "tx2gene_versions_differ",
+    "tx2gene without version suffixes (Ensembl GTF) for a salmon index with them (GENCODE).",
+    files=salmon_files() | {"tx2gene.csv": join([row.split(".")[0] + "," + row.split(",")[1] if "." in row else row
+                                                 for row in lines(TX2GENE)])},
+    config=LENGTH_SCALED,
+    messages=["none of the 10 transcripts of the quantification files is in the first column of tx2gene (they match "
+              "once version suffixes such as '.2' are removed"],
+)
+case(
+    "quant_length_offsets_not_yet_supported",
+    "Per-sample salmon files with the default counts_from_abundance: no, which asks for length offsets.",
+    files=salmon_files() | WITH_TX2GENE,
+    config=per_sample_config(tx2gene="tx2gene.csv"),
+    messages=["column 'rnaseq.counts_from_abundance': length offsets are not yet supported: salmon quant.sf files "
+              "with rnaseq.counts_from_abundance: no"],
+    cli=True,
+)
+case(
+    "quant_length_scaled_accepted",
+    "Per-sample salmon files with counts_from_abundance: lengthScaledTPM: read, summarised and rounded.",
+    files=salmon_files() | WITH_TX2GENE,
+    config=LENGTH_SCALED,
+    expect="accept",
+    messages=["RNA-seq input: salmon quant.sf files, one per sample, through tximport (countsFromAbundance "
+              "lengthScaledTPM)", "rounded to integers as R's round() does (halves to even)"],
+)
+case(
+    "star_strandedness_contradicted",
+    "STAR counts of a reverse-stranded (dUTP) library with rnaseq.strandedness: forward.",
+    files=star_files(),
+    config=per_sample_config(strandedness="forward"),
+    messages=["H01.ReadsPerGene.out.tab, column 'forward (3rd column)': the counts say the library is "
+              "reverse-stranded in 12 of 12 samples (share of the stranded counts on the forward strand: H01 2.4%",
+              "(this file and 11 more)", "expected rnaseq.strandedness: reverse"],
+    cli=True,
+)
+case(
+    "star_strandedness_missing",
+    "STAR counts without rnaseq.strandedness: which of its three columns to use is not said.",
+    files=star_files(),
+    config=per_sample_config(),
+    messages=["column 'rnaseq.strandedness': STAR ReadsPerGene.out.tab holds three count columns; the config does not "
+              "say which to use (the counts look reverse)"],
+)
+case(
+    "star_unstranded_setting_accepted",
+    "STAR counts of a reverse-stranded library with strandedness: unstranded: read, with a note.",
+    files=star_files(),
+    config=per_sample_config(strandedness="unstranded"),
+    expect="accept",
+    messages=["NOTE: the counts say the library is reverse-stranded in 12 of 12 samples",
+              "summary rows dropped, not genes (N_unmapped, N_multimapping, N_noFeature, N_ambiguous)"],
+)
+case(
+    "star_with_counts_from_abundance",
+    "STAR counts with counts_from_abundance: lengthScaledTPM, which applies to quantifiers only.",
+    files=star_files(),
+    config=per_sample_config(strandedness="reverse", counts_from_abundance="lengthScaledTPM"),
+    messages=["rnaseq.counts_from_abundance lengthScaledTPM applies to transcript quantifiers"],
+)
+case(
+    "htseq_accepted",
+    "HTSeq-count files, one per sample: read, its __ summary rows dropped and reported.",
+    files={"samples.tsv": sheet_with_files(".counts.txt")}
+    | {f"{s}.counts.txt": UPSTREAM.htseq_count(upstream_sample(s)[1]) for s in SHEET_SAMPLES},
+    config=per_sample_config(),
+    expect="accept",
+    messages=["HTSeq-count: summary rows dropped, not genes (__no_feature, __ambiguous, __too_low_aQual, "
+              "__not_aligned, __alignment_not_unique): H01: __no_feature 170"],
+)
+case(
+    "counts_summary_rows_accepted",
+    "A count table merged by hand from HTSeq-count files, its __ rows kept: dropped and reported.",
+    files={"counts.tsv": COUNTS + "__no_feature\t" + "\t".join(["170"] * 12) + "\n"
+           + "__ambiguous\t" + "\t".join(["12"] * 12) + "\n"},
+    config=RNASEQ_ONLY,
+    expect="accept",
+    messages=["counts.tsv: 2 summary row(s) of STAR or HTSeq-count dropped, they are not genes"],
+)
+case(
+    "nfcore_table_accepted",
+    "nf-core/rnaseq's salmon.merged.gene_counts.tsv as written (gene_name column, estimated counts).",
+    files={"salmon.merged.gene_counts.tsv": NFCORE_COUNTS},
+    config={"qpcr": None, "rnaseq": {"counts": "salmon.merged.gene_counts.tsv"}},
+    expect="accept",
+    messages=["salmon.merged.gene_counts.tsv: read as nf-core/rnaseq salmon merged gene counts",
+              "gene_name column taken as the genes' symbols", "rounded to integers as R's round() does"],
+)
+case(
+    "nfcore_lengths_not_yet_supported",
+    "nf-core/rnaseq's gene counts with its gene_lengths.tsv as rnaseq.lengths.",
+    files={"salmon.merged.gene_counts.tsv": NFCORE_COUNTS, "salmon.merged.gene_lengths.tsv": NFCORE_LENGTHS},
+    config=NFCORE_LENGTH_CONFIG,
+    messages=["column 'rnaseq.lengths': length offsets are not yet supported: rnaseq.lengths "
+              "(salmon.merged.gene_lengths.tsv)"],
+    cli=True,
+)
+case(
+    "nfcore_lengths_of_other_genes",
+    "A lengths table of another run: its last gene is missing.",
+    files={"salmon.merged.gene_counts.tsv": NFCORE_COUNTS,
+           "salmon.merged.gene_lengths.tsv": join(lines(NFCORE_LENGTHS)[:-1])},
+    config=NFCORE_LENGTH_CONFIG,
+    messages=[f"salmon.merged.gene_lengths.tsv, column 'gene_id': gene '{lines(COUNTS)[-1].split(chr(9))[0]}' of the "
+              "count table has no lengths (1 gene(s) of the count table without lengths in all)"],
+)
+case(
+    "nfcore_lengths_zero",
+    "A lengths table with a length of 0 (edited by hand).",
+    files={"salmon.merged.gene_counts.tsv": NFCORE_COUNTS,
+           "salmon.merged.gene_lengths.tsv": set_field(NFCORE_LENGTHS, 5, 4, "0")},
+    config=NFCORE_LENGTH_CONFIG,
+    messages=["salmon.merged.gene_lengths.tsv, line 5, column 'H03': length is not positive (found: '0'); expected a "
+              "positive number (an average transcript length)"],
+)
+case(
+    "nfcore_tpm_as_counts",
+    "nf-core/rnaseq's salmon.merged.gene_tpm.tsv given instead of gene_counts.tsv.",
+    files={"salmon.merged.gene_tpm.tsv": nfcore_table(
+        join([lines(COUNTS)[0], *(row for row in lines(COUNTS)[1:3])]), lambda v: "500000.000")},
+    config={"qpcr": None, "rnaseq": {"counts": "salmon.merged.gene_tpm.tsv"}},
+    messages=["salmon.merged.gene_tpm.tsv, line 1, column 'H01': every sample column sums to 1,000,000: these are TPM"],
+)
+case(
+    "counts_min_samples_too_many",
+    "rnaseq.min_samples larger than the number of samples: the prefilter would keep nothing.",
+    config={"qpcr": None, "rnaseq": {"min_samples": 20}},
+    messages=["column 'rnaseq.min_samples': rnaseq.min_samples is 20 but the count table has 12 samples"],
+)
+
 # ---------------------------------------------------------------- RNA-seq design
 case(
     "design_names_missing_column",
