@@ -345,6 +345,10 @@ def test_prefilter_uses_smallest_group():
     kept = rnaseq.prefilter(counts, groups, min_count=10)
     assert kept.index.tolist() == ["in_all_a", "two_samples", "a_only"]
     assert rnaseq.prefilter(counts, groups, min_count=0).index.tolist() == counts.index.tolist()
+    # nf-core/differentialabundance's filter: >= 10 reads in >= 1 sample keeps one_sample too
+    assert rnaseq.prefilter(counts, groups, min_count=10, min_samples=1).index.tolist() == counts.index.tolist()
+    assert rnaseq.prefilter(counts, groups, min_count=10, min_samples=4).index.tolist() == []
+    assert rnaseq.prefilter(counts, groups, min_count=11, min_samples=2).index.tolist() == ["two_samples", "a_only"]
 
 
 def test_input_problems_are_reported(simulated, simulated_fit):

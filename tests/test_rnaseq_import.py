@@ -1,0 +1,56 @@
+"""The import step: any upstream input -> counts.tsv (gene, symbol, samples) and, for the DE
+engine's length offsets, lengths.tsv; the fit refuses lengths until the engine applies them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DATA
+from fibroskin.config import load_design
+from fibroskin.errors import InputErrors
+from fibroskin.rnaseq_steps import counts_from_table, fit, import_counts, symbol_annotation
+
+NFCORE = DATA / "upstream" / "nfcore"
+
+
+def nfcore_design(tmp_path, **rnaseq):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tcondition\nctrl_1\tctrl\nctrl_2\tctrl\ncase_1\tcase\ncase_2\tcase\n")
+    return load_design({
+        "samples": str(sheet),
+        "contrasts": {"case_vs_ctrl": {"column": "condition", "reference": "ctrl", "target": "case"}},
+        "rnaseq": {"counts": str(NFCORE / "salmon.merged.gene_counts.tsv"), **rnaseq},
+    })
+
+
+def test_counts_table_carries_upstream_symbols_under_the_users_annotation(tmp_path):
+    annotation = tmp_path / "annotation.tsv"
+    annotation.write_text("gene_id\tsymbol\nENSG00000000419.14\tDPM1_user\n")
+    outputs = import_counts(nfcore_design(tmp_path, annotation=str(annotation)))
+    table = outputs.counts.set_index("gene")
+    assert list(outputs.counts.columns) == ["gene", "symbol", "ctrl_1", "ctrl_2", "case_1", "case_2"]
+    assert table.loc["ENSG00000000419.14", "symbol"] == "DPM1_user"  # the user's annotation wins
+    assert table.loc["ENSG00000000003.15", "symbol"] == "TSPAN6"  # nf-core's gene_name
+    assert table.loc["ENSG00000108821.14", "symbol"] == "COL1A1"  # the marker panel
+    assert outputs.lengths is None
+    counts, symbols = counts_from_table(outputs.counts)
+    assert counts.dtypes.eq(np.int64).all() and symbols.columns.tolist() == ["gene_id", "symbol"]
+
+
+def test_lengths_reach_the_fit_which_refuses_them_until_the_engine_applies_them(tmp_path):
+    design = nfcore_design(tmp_path, lengths=str(NFCORE / "salmon.merged.gene_lengths.tsv"))
+    outputs = import_counts(design)
+    assert outputs.lengths.columns.tolist() == ["gene", "ctrl_1", "ctrl_2", "case_1", "case_2"]
+    assert outputs.lengths["gene"].tolist() == outputs.counts["gene"].tolist()
+    with pytest.raises(InputErrors, match="length offsets are not yet supported by the DE engine"):
+        fit(design, outputs.counts, outputs.lengths)
+
+
+def test_symbol_annotation_order():
+    upstream = pd.Series({"G1": "up1", "G2": "up2"})
+    user = pd.DataFrame({"gene_id": ["G2"], "symbol": ["user2"]})
+    merged = symbol_annotation(upstream, user).set_index("gene_id")["symbol"].to_dict()
+    assert merged == {"G2": "user2", "G1": "up1"}
+    assert symbol_annotation(None, None) is None
