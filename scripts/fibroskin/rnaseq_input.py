@@ -120,6 +120,10 @@ def _detect_layouts(files: dict[str, Path], design: Design, errors: ErrorCollect
         except InputErrors as problems:
             errors.extend(problems.errors)
             continue
+        if layout is None and path.stat().st_size == 0:
+            errors.add(f"sample '{sample}': the counts file is empty", file=path,
+                       expected=f"the tool's output ({PER_SAMPLE_FORMATS})")
+            continue
         if layout is None:
             errors.add(
                 f"sample '{sample}': the format of the counts file is not recognised",

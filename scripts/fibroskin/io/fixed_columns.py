@@ -10,6 +10,7 @@ checks are vectorised, and Python only touches the offending lines.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,25 @@ class FieldTable:
         if self.header is not None and position < len(self.header):
             return self.header[position]
         return f"column {position + 1}"
+
+
+def first_lines(path: str | Path, count: int = 10) -> list[str]:
+    """The first lines of a (possibly gzipped) text file, without reading the rest.
+
+    Enough to tell a tool's layout from its header; undecodable bytes are replaced (the full
+    read, :func:`read_fields`, reports encoding problems).
+    """
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    lines = []
+    with opener(path, "rb") as handle:
+        for _ in range(count):
+            line = handle.readline(65536)
+            if not line:
+                break
+            lines.append(line.decode("utf-8", errors="replace").removeprefix("\ufeff").rstrip("\r\n"))
+    return lines
 
 
 def read_fields(path: str | Path, has_header: bool) -> FieldTable:

@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 
 from fibroskin.errors import ErrorCollector, InputErrors
-from fibroskin.io.fixed_columns import numeric_column, read_fields
-from fibroskin.io.text import read_text
+from fibroskin.io.fixed_columns import first_lines, numeric_column, read_fields
 
 #: STAR's summary rows at the top of ReadsPerGene.out.tab.
 STAR_SPECIAL = ("N_unmapped", "N_multimapping", "N_noFeature", "N_ambiguous")
@@ -51,8 +50,7 @@ def is_special_row(gene: str) -> bool:
 
 def detect_gene_counts(path: str | Path) -> str | None:
     """``"star"``, ``"htseq"`` or ``None``, from the first lines of the file."""
-    decoded = read_text(path)
-    lines = [line for line in decoded.lines[:10] if line.strip()]
+    lines = [line for line in first_lines(path) if line.strip()]
     if not lines:
         return None
     first = lines[0].split("\t")

@@ -30,8 +30,7 @@ import numpy as np
 import pandas as pd
 
 from fibroskin.errors import ErrorCollector, InputError, InputErrors
-from fibroskin.io.fixed_columns import FieldTable, numeric_column, read_fields
-from fibroskin.io.text import read_text
+from fibroskin.io.fixed_columns import FieldTable, first_lines, numeric_column, read_fields
 
 #: Signature of HDF5 files (kallisto's ``abundance.h5``).
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -84,8 +83,7 @@ def detect_quantifier(path: str | Path) -> str | None:
     with open(path, "rb") as handle:
         if handle.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE:
             return KALLISTO_H5
-    decoded = read_text(path)
-    first = next((line for line in decoded.lines if line.strip()), "")
+    first = next((line for line in first_lines(path) if line.strip()), "")
     names = tuple(name.strip() for name in first.split("\t"))
     for name, layout in LAYOUTS.items():
         if names[: len(layout.header)] == layout.header:
