@@ -16,7 +16,7 @@ PER_CONTRAST = [
 ]
 ONCE = [
     "qpcr_wells", "qpcr_efficiency", "qpcr_delta_cq", "qpcr_reference_stability", "qpcr_miqe",
-    "rnaseq_fit", "rnaseq_sample_figures", "profibrotic_score", "benchmark_summary",
+    "rnaseq_import", "rnaseq_fit", "rnaseq_sample_figures", "profibrotic_score", "benchmark_summary",
 ]
 
 
