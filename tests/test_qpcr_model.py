@@ -158,3 +158,25 @@ def test_a_target_the_model_cannot_fit_gets_na_and_a_warning():
         "WARNING: contrast 'l_vs_h', target 'T2': the linear model ~batch + condition cannot be fitted on the "
         "samples with a dCq (columns Intercept, batch[T.y], condition[T.l] are linearly dependent); its lm_ columns are NA"
     ]
+
+
+@pytest.mark.parametrize("dataset", ["unbalanced", "three_level", "continuous"])
+def test_model_statistics_table_equals_r_for_every_target(data, reference, dataset):
+    """The table the workflow writes: every target of a dataset at once, missing dCq included."""
+    chosen = data[data["dataset"] == dataset]
+    sheet = chosen.drop_duplicates("sample")[["sample", "condition", "batch", "age"]]
+    delta = chosen.assign(dcq=pd.to_numeric(chosen["dcq"], errors="coerce"))[["sample", "target", "dcq"]]
+    rows = reference[(reference["dataset"] == dataset) & (reference["term"].str.startswith("condition"))]
+    design = rows["design"].iloc[-1]
+    rows = rows[rows["design"] == design]
+    family = ("condition", THREE_LEVELS) if dataset == "three_level" else (None, ())
+    for (level_reference, level_target), expected in rows.groupby(["reference", "contrast_target"]):
+        expected = expected[expected["term"] == f"condition{level_target}"].set_index("target")
+        contrast = Contrast("pair", "condition", level_reference, level_target, *family)
+        table, notes = qpcr_model.model_statistics(delta, sheet, contrast, design, list(expected.index))
+        assert notes == [] and (table["lm_design"] == design).all()
+        np.testing.assert_allclose(table["lm_ddcq"], expected["estimate"], rtol=TOLERANCE)
+        np.testing.assert_allclose(table["lm_pvalue"], expected["pvalue"], rtol=TOLERANCE)
+        np.testing.assert_allclose(table["lm_fold_change"], 2.0 ** -expected["estimate"], rtol=TOLERANCE)
+        np.testing.assert_allclose(table["lm_fold_change_ci_low"], 2.0 ** -expected["ci_high"], rtol=TOLERANCE)
+        assert (table["lm_df"] == expected["df"]).all()
