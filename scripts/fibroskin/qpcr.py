@@ -13,7 +13,11 @@ Steps, each a function:
 4. :func:`delta_cq`: ``dcq = mean_cq - reference_cq``.
 5. :func:`contrast_statistics`: ``ddcq = mean dCq(target group) - mean dCq(reference
    group)``, ``fold_change = 2^-ddcq``, the Welch (or paired) t interval of ddCq mapped to fold
-   change, the configured test and Benjamini-Hochberg over the tested genes.
+   change, the configured test (rank tests as R's ``wilcox.test``, :mod:`fibroskin.stats`) and
+   Benjamini-Hochberg over the tested genes.
+
+The pairwise adjustment of ``levels:`` families and the linear model on dCq are added to these
+columns by :func:`fibroskin.qpcr_steps.marker_statistics` (:mod:`fibroskin.qpcr_model`).
 """
 
 from __future__ import annotations
