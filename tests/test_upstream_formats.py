@@ -202,6 +202,12 @@ def test_nfcore_salmon_tables_are_read_as_nfcore_wrote_them():
     np.testing.assert_array_equal(lengths.sort_index(), nfcore_table("salmon.merged.gene_lengths.tsv"))
 
 
+def test_nfcore_kallisto_table_is_named_as_such(tmp_path):
+    path = tmp_path / "kallisto.merged.gene_counts.tsv"
+    shutil.copy(UPSTREAM / "nfcore" / "salmon.merged.gene_counts.tsv", path)
+    assert read_count_table(path).layout == "nf-core/rnaseq kallisto merged gene counts"
+
+
 def test_nfcore_rsem_table_is_rounded_as_r_rounds():
     table = read_count_table(UPSTREAM / "nfcore" / "rsem.merged.gene_counts.tsv")
     assert table.layout == "nf-core/rnaseq RSEM merged gene counts" and table.symbols is None

@@ -167,6 +167,8 @@ def read_count_table(path: str | Path, samples: Sequence[str] | None = None) -> 
     layout = matrix.layout
     if matrix.annotation_name is not None:
         tool = NFCORE_ANNOTATION[matrix.annotation_name]
+        if tool == "salmon" and "kallisto" in matrix.path.name.lower():
+            tool = "kallisto"  # nf-core/rnaseq's --pseudo_aligner kallisto writes the same layout
         counts_from_abundance = "no"
         for fragment, mode in NFCORE_SCALED_NAMES:
             if fragment in matrix.path.name:
