@@ -5,11 +5,13 @@ vectorised), so each real data set fits in about a second. The stored R tables w
 with ``results()`` defaults, i.e. ``alpha = 0.1`` for independent filtering, so the
 comparisons pass ``alpha=0.1`` (R's ``results(alpha=)`` semantics, see
 ``fibroskin.rnaseq``) and read calls at ``padj < 0.05``. The stock pydeseq2 engine is
-compared with the fast one in ``test_fast_inference.py``.
+compared with the fast one in ``deseq2/test_engine_vs_stock.py``.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,9 @@ from pydeseq2.dds import DeseqDataSet
 from pydeseq2.default_inference import DefaultInference
 
 from fibroskin import rnaseq
+from fibroskin.deseq2.dataset import FastDeseqDataSet
+from fibroskin.deseq2.inference import VectorizedInference
 from fibroskin.errors import InputErrors
-from fibroskin.fast_inference import FastDeseqDataSet, VectorizedInference
 from fibroskin.io.counts import read_counts
 from fibroskin.markers import SymbolIndex, default_markers
 from fibroskin.rnaseq_steps import save_fit
@@ -359,3 +362,13 @@ def test_input_problems_are_reported(simulated, simulated_fit):
     with pytest.raises(InputErrors) as raised:
         rnaseq.test_contrast(dds, "condition", "non-lesional", "Lesional")
     assert "'Lesional'" in str(raised.value)
+
+
+def test_table_steps_do_not_import_pydeseq2():
+    """Jobs that only reshape tables (concordance) never pay pydeseq2's start-up."""
+    code = (
+        "import sys\n"
+        "from fibroskin.rnaseq_steps import long_normalized_counts, read_annotation\n"
+        "assert 'pydeseq2' not in sys.modules, sorted(m for m in sys.modules if 'pydeseq2' in m)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
