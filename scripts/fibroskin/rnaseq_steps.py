@@ -2,7 +2,9 @@
 
 The DESeq2 model is fitted once per run (:func:`fit`) and saved; every contrast is then
 tested on that saved fit (:func:`contrast_results`), so a cluster runs contrasts in parallel
-without refitting.
+without refitting. :mod:`fibroskin.rnaseq` imports pydeseq2 (seconds of start-up), so the
+functions that need it import it themselves: jobs that only reshape tables (concordance)
+never load it.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
     from pydeseq2.inference import Inference
 
 
-class _Rnaseq:
-    """:mod:`fibroskin.rnaseq` on first use: it imports pydeseq2 (seconds of start-up), which
-    jobs needing only this module's table helpers (concordance) never use."""
-
-    def __getattr__(self, name: str):
-        from fibroskin import rnaseq as module
-
-        return getattr(module, name)
-
-
-rnaseq = _Rnaseq()
-
-
 def make_inference(engine: str, n_cpus: int = 1) -> Inference:
     """The pydeseq2 inference backend of ``rnaseq.engine`` (see :func:`fibroskin.rnaseq.make_inference`).
 
@@ -44,6 +32,8 @@ def make_inference(engine: str, n_cpus: int = 1) -> Inference:
     stock per-gene backend. The engine as a whole (backend, dispersion-trend fit,
     independent filtering) is chosen by ``engine`` of :func:`fibroskin.rnaseq.fit_deseq`.
     """
+    from fibroskin import rnaseq
+
     return rnaseq.make_inference(engine, n_cpus)
 
 
@@ -97,6 +87,8 @@ def fit(design: Design, n_cpus: int = 1) -> FitOutputs:
     n_cpus
         Processes for the stock backend (numbers do not depend on it).
     """
+    from fibroskin import rnaseq
+
     settings: RnaseqSettings = design.rnaseq
     sheet_samples = design.samples["sample"].tolist()
     counts, notes = read_counts(settings.counts, samples=sheet_samples)
@@ -171,6 +163,8 @@ def contrast_results(
     results, markers
         ``deseq2_results.tsv`` and ``marker_results.tsv`` tables.
     """
+    from fibroskin import rnaseq
+
     settings: RnaseqSettings = design.rnaseq
     annotation = read_annotation(settings.annotation)
     results = rnaseq.test_contrast(
