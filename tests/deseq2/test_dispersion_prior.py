@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from conftest import DATA, shared_data
-from fibroskin.deseq2.dispersion_prior import r_prior_variance_small_df
+from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance, r_prior_variance_small_df
 from fibroskin.deseq2.r_stats import r_seq_length_out
 from fibroskin.rnaseq import fit_deseq, test_contrast
+from r_reference import r_stages, r_summary
 
 PASILLA = DATA / "pasilla"
 
@@ -48,3 +49,13 @@ def test_three_vs_two_matches_r(three_vs_two):
     tested = r["pvalue"].notna()
     relative = ((ours["pvalue"] - r["pvalue"]).abs() / r["pvalue"])[tested]
     assert relative.quantile(0.999) < 1e-6
+
+
+@pytest.mark.parametrize(("data_set", "residual_df"), [("pasilla", 5), ("airway", 3)])
+def test_prior_variance_from_rs_dispersions_is_rs(data_set, residual_df):
+    """MAD path (pasilla, 5 df: R's logs and trigamma) and simulation path (airway, 3 df), exactly."""
+    r = r_stages(data_set)
+    r = r[r["baseMean"] > 0]
+    _, prior = r_dispersion_prior_variance(r["dispGeneEst"].to_numpy(), r["dispFit"].to_numpy(), 1e-8, residual_df)
+    # R: 0.4995050474267352 (pasilla), 0.5285285285285285 = point 67 of seq(0, 8, length = 1000)
+    assert prior == r_summary(data_set)["prior_variance"]

@@ -18,12 +18,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydeseq2.dds import DeseqDataSet
+from pydeseq2.preprocessing import deseq2_norm_fit
 
 from fibroskin.deseq2.cooks import refit_without_outliers
 from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance
 from fibroskin.deseq2.dispersion_trend import pydeseq2_trend_keep, r_parametric_dispersion_fit
 from fibroskin.deseq2.inference import InferenceMode, VectorizedInference
 from fibroskin.deseq2.map_dispersions import dispersion_outliers
+from fibroskin.deseq2.r_stats import r_row_means
+from fibroskin.deseq2.size_factors import r_size_factors
 
 #: ``"pydeseq2"``: pydeseq2's trend fit; ``"r"``: R DESeq2's dispersion scheme.
 TrendScheme = Literal["pydeseq2", "r"]
@@ -61,6 +64,31 @@ class FastDeseqDataSet(DeseqDataSet):
             kwargs["inference"] = VectorizedInference(mode=solver)
         super().__init__(**kwargs)
         self.trend_scheme = trend_scheme
+
+    def fit_size_factors(self, fit_type=None, control_genes=None) -> None:
+        """pydeseq2's size factors; with ``trend_scheme="r"`` R's median of ratios, bit for bit.
+
+        For ``fit_type="ratio"`` without control genes the size factors, normalised counts
+        and baseMean are R's (:func:`fibroskin.deseq2.size_factors.r_size_factors`, R's
+        ``rowMeans``); other types and control genes go to pydeseq2.
+        """
+        fit_type = fit_type if fit_type is not None else self.size_factors_fit_type
+        if control_genes is None:
+            control_genes = getattr(self, "control_genes", None)
+        counts = np.asarray(self.X, dtype=float)
+        if (
+            getattr(self, "trend_scheme", "pydeseq2") != "r"
+            or fit_type != "ratio"
+            or control_genes is not None
+            or (counts == 0).any(axis=0).all()
+        ):
+            super().fit_size_factors(fit_type=fit_type, control_genes=control_genes)
+            return
+        self.logmeans, self.filtered_genes = deseq2_norm_fit(counts)
+        size_factors = r_size_factors(counts)
+        self.obs["size_factors"] = size_factors
+        self.layers["normed_counts"] = counts / size_factors[:, None]
+        self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
     def _refit_without_outliers(self) -> None:
         """R's ``refitWithoutOutliers`` on a data set of this class, scheme and backend.

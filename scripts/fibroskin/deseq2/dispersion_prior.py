@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import polygamma
-
+from fibroskin.deseq2.r_math import c_log, trigamma
 from fibroskin.deseq2.r_random import RRandom
 from fibroskin.deseq2.r_stats import r_hist_density, r_loess_1d, r_seq_length_out
 
@@ -120,7 +119,8 @@ def r_dispersion_prior_variance(
     1.482602..., which makes the squared MAD and the prior variance 3e-6 relatively
     larger than R's. With 1 to 3 residual degrees of freedom R matches the residual
     distribution by simulation (:func:`r_prior_variance_small_df`); pydeseq2 uses
-    ``max(MAD^2 - trigamma(df/2), 0.25)`` there too.
+    ``max(MAD^2 - trigamma(df/2), 0.25)`` there too. Logs and ``trigamma`` are R's
+    (:mod:`fibroskin.deseq2.r_math`), so the variance is R's to the last bit.
 
     Parameters
     ----------
@@ -138,9 +138,9 @@ def r_dispersion_prior_variance(
     prior_disp_var : numpy.float64
         R's ``dispPriorVar``.
     """
-    residuals = (np.log(genewise) - np.log(fitted))[genewise >= 100 * min_disp]
+    residuals = (c_log(genewise) - c_log(fitted))[genewise >= 100 * min_disp]
     mad = MAD_CONSTANT * np.median(np.abs(residuals - np.median(residuals)))
     squared_logres = mad**2
     if 1 <= residual_df <= 3:
         return squared_logres, np.float64(r_prior_variance_small_df(residuals, residual_df))
-    return squared_logres, np.maximum(squared_logres - polygamma(1, residual_df / 2), MIN_PRIOR_VARIANCE)
+    return squared_logres, np.maximum(squared_logres - trigamma(residual_df / 2), MIN_PRIOR_VARIANCE)

@@ -9,9 +9,20 @@ two, R's "no increase" rule and grid fallback. pydeseq2's moments estimate
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from fibroskin.deseq2.dispersion_line_search import R_DISP_MAXIT, r_fit_disp, r_fit_disp_grid
+from fibroskin.deseq2.r_math import c_exp, c_log
+from fibroskin.deseq2.r_stats import (
+    r_matprod,
+    r_mean,
+    r_qr_q_and_r_inverse,
+    r_row_means,
+    r_row_sums,
+    r_row_vars,
+)
 
 
 def linear_model_mu(
@@ -104,12 +115,13 @@ def r_genewise_dispersions(
     -------
     dispersions : ndarray
         ``(genes,)``.
-    iterations : ndarray
-        ``(genes,)`` R's ``dispGeneIter``.
+    search : dict
+        :func:`~fibroskin.deseq2.dispersion_line_search.r_fit_disp`'s record of the line
+        search (``iter`` is R's ``dispGeneIter``).
     """
     alpha_init = np.clip(np.asarray(alpha_init, dtype=float), min_disp, max_disp)
-    fit = r_fit_disp(counts, mu, design_matrix, np.log(alpha_init), np.log(min_disp / 10))
-    estimate = np.minimum(np.exp(fit["log_alpha"]), max_disp)
+    fit = r_fit_disp(counts, mu, design_matrix, c_log(alpha_init), math.log(min_disp / 10))
+    estimate = np.minimum(c_exp(fit["log_alpha"]), max_disp)
     initial_lp, last_lp = fit["initial_lp"], fit["last_lp"]
     no_increase = last_lp < initial_lp + np.abs(initial_lp) / 1e6
     estimate[no_increase] = alpha_init[no_increase]
@@ -117,4 +129,74 @@ def r_genewise_dispersions(
     refit = ~converged & (estimate > min_disp * 10)
     if refit.any():
         estimate[refit] = r_fit_disp_grid(counts[refit], mu[refit], design_matrix)
-    return np.clip(estimate, min_disp, max_disp), fit["iter"]
+    return np.clip(estimate, min_disp, max_disp), fit
+
+
+def r_linear_model_mu(normed_counts: np.ndarray, design_matrix: np.ndarray) -> np.ndarray:
+    """R's ``linearModelMu``: ``(y %*% Q) %*% t(x %*% Rinv)`` with R's QR and ``%*%``.
+
+    Parameters
+    ----------
+    normed_counts : ndarray
+        ``(genes, n)`` normalised counts (R's orientation).
+    design_matrix : ndarray
+        ``(n, p)``, full column rank.
+
+    Returns
+    -------
+    ndarray
+        ``(genes, n)`` fitted normalised means.
+    """
+    q, r_inverse = r_qr_q_and_r_inverse(design_matrix)
+    return r_matprod(r_matprod(normed_counts, q), r_matprod(design_matrix, r_inverse).T)
+
+
+def r_rough_dispersions(normed_counts: np.ndarray, design_matrix: np.ndarray) -> np.ndarray:
+    """R's ``roughDispEstimate`` with R's arithmetic (``rowSums`` in ``long double``).
+
+    Parameters
+    ----------
+    normed_counts : ndarray
+        ``(genes, n)``.
+    design_matrix : ndarray
+        ``(n, p)``.
+
+    Returns
+    -------
+    ndarray
+        ``(genes,)``.
+    """
+    num_samples, num_vars = design_matrix.shape
+    if num_samples == num_vars:
+        raise ValueError(
+            "The number of samples and the number of design variables are "
+            "equal, i.e., there are no replicates to estimate the "
+            "dispersion. Please use a design with fewer variables."
+        )
+    mu = np.maximum(1.0, r_linear_model_mu(normed_counts, design_matrix))
+    residual = normed_counts - mu
+    estimate = r_row_sums(((residual * residual) - mu) / (mu * mu)) / (num_samples - num_vars)
+    return np.maximum(estimate, 0.0)
+
+
+def r_moments_dispersions(normed_counts: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
+    """R's ``momentsDispEstimate``: ``(variance - mean(1/sf) * mean) / mean^2``.
+
+    Means by ``rowMeans`` (``long double``), variances by ``matrixStats::rowVars``.
+
+    Parameters
+    ----------
+    normed_counts : ndarray
+        ``(genes, n)``.
+    size_factors : ndarray
+        ``(n,)``.
+
+    Returns
+    -------
+    ndarray
+        ``(genes,)``.
+    """
+    xim = r_mean(1 / np.asarray(size_factors, dtype=float))
+    base_mean = r_row_means(normed_counts)
+    base_var = r_row_vars(normed_counts)
+    return (base_var - xim * base_mean) / (base_mean * base_mean)

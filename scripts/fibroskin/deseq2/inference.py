@@ -26,7 +26,14 @@ from pydeseq2.inference import Inference
 from fibroskin.deseq2.arrays import DEFAULT_CHUNK_SIZE, gene_chunks
 from fibroskin.deseq2.dispersion_optimum import minimise_log_dispersion
 from fibroskin.deseq2.dispersion_trend import fit_gamma_identity_glm, stock_gamma_trend
-from fibroskin.deseq2.genewise_dispersions import linear_model_mu, r_genewise_dispersions, rough_dispersions
+from fibroskin.deseq2.genewise_dispersions import (
+    linear_model_mu,
+    r_genewise_dispersions,
+    r_linear_model_mu,
+    r_moments_dispersions,
+    r_rough_dispersions,
+    rough_dispersions,
+)
 from fibroskin.deseq2.irls import R_RIDGE, irls_chunk
 from fibroskin.deseq2.map_dispersions import r_map_dispersions
 from fibroskin.deseq2.shrinkage import apeglm_map_chunk
@@ -95,16 +102,26 @@ class VectorizedInference(Inference):
         design_matrix: np.ndarray,
         min_mu: float,
     ) -> np.ndarray:
+        if self.mode == "r":
+            # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu
+            normed = np.asarray(counts, dtype=float) / size_factors[:, None]
+            fitted = r_linear_model_mu(normed.T, np.asarray(design_matrix, dtype=float))
+            return np.maximum(fitted.T * size_factors[:, None], min_mu)
         return linear_model_mu(counts, size_factors, design_matrix, min_mu)
 
     def fit_rough_dispersions(  # noqa: D102
         self, normed_counts: np.ndarray, design_matrix: np.ndarray
     ) -> np.ndarray:
+        if self.mode == "r":
+            return r_rough_dispersions(np.asarray(normed_counts, dtype=float).T,
+                                       np.asarray(design_matrix, dtype=float))
         return rough_dispersions(normed_counts, design_matrix)
 
     def fit_moments_dispersions(  # noqa: D102
         self, normed_counts: np.ndarray, size_factors: np.ndarray
     ) -> np.ndarray:
+        if self.mode == "r":
+            return r_moments_dispersions(np.asarray(normed_counts, dtype=float).T, np.asarray(size_factors))
         return pd_utils.fit_moments_dispersions(normed_counts, np.asarray(size_factors))
 
     # -- GLM coefficients -----------------------------------------------------------

@@ -9,10 +9,13 @@ gene-wise estimate lies more than two prior standard deviations above the trend 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from fibroskin.deseq2.dispersion_line_search import R_DISP_MAXIT, r_fit_disp, r_fit_disp_grid
+from fibroskin.deseq2.r_math import c_exp, c_log
 
 #: R's ``outlierSD``: dispersion outliers lie this many SDs of log residuals above the trend.
 OUTLIER_SD = 2
@@ -52,22 +55,23 @@ def r_map_dispersions(
     -------
     dispersions : ndarray
         ``(genes,)`` MAP dispersions.
-    iterations : ndarray
-        ``(genes,)``.
+    search : dict
+        :func:`~fibroskin.deseq2.dispersion_line_search.r_fit_disp`'s record of the line
+        search.
     """
     genewise = np.asarray(genewise, dtype=float)
     fitted = np.asarray(fitted, dtype=float)
     start = np.where(genewise > 0.1 * fitted, genewise, fitted)
     start = np.where(np.isnan(start), fitted, start)
-    prior_mean = np.log(fitted)
-    fit = r_fit_disp(counts, mu, design_matrix, np.log(start), np.log(min_disp / 10),
+    prior_mean = c_log(fitted)
+    fit = r_fit_disp(counts, mu, design_matrix, c_log(start), math.log(min_disp / 10),
                      prior_mean, prior_disp_var)
-    estimate = np.exp(fit["log_alpha"])
+    estimate = c_exp(fit["log_alpha"])
     refit = ~(fit["iter"] < R_DISP_MAXIT)
     if refit.any():
         estimate[refit] = r_fit_disp_grid(counts[refit], mu[refit], design_matrix,
                                           prior_mean[refit], prior_disp_var)
-    return np.clip(estimate, min_disp, max_disp), fit["iter"]
+    return np.clip(estimate, min_disp, max_disp), fit
 
 
 def dispersion_outliers(
@@ -95,4 +99,4 @@ def dispersion_outliers(
     ndarray or Series
         ``(genes,)`` booleans (a Series if Series were given).
     """
-    return np.log(genewise) > np.log(fitted) + outlier_sd * np.sqrt(squared_logres)
+    return c_log(genewise) > c_log(fitted) + outlier_sd * np.sqrt(squared_logres)

@@ -3,8 +3,10 @@
 Where a stage's decision depends on the last bits of a number (which theta independent
 filtering picks, which prior variance the simulation picks), the R function behind it is
 reproduced operation for operation: ``seq(length.out=)``, ``quantile`` (type 7),
-``p.adjust(method = "BH")``, ``lowess`` (R's ``clowess``), ``hist(plot = FALSE)$density``
-and one-predictor ``loess`` with ``surface = "interpolate"``.
+``p.adjust(method = "BH")``, ``lowess`` (R's ``clowess``), ``hist(plot = FALSE)$density``,
+one-predictor ``loess`` with ``surface = "interpolate"``, ``rowSums``/``rowMeans`` (``long
+double`` accumulators), ``mean``, ``matrixStats::rowVars``, ``qr`` (LINPACK ``dqrdc2``) with
+``qr.Q`` and ``solve(qr.R)``, and ``%*%`` (reference BLAS ``dgemm`` order).
 """
 
 from __future__ import annotations
@@ -327,3 +329,163 @@ def r_loess_1d(x: NDArray[np.float64], y: NDArray[np.float64], new_x: NDArray[np
     h = (new_x - left) / width
     return ((1 - h) ** 2 * (1 + 2 * h) * value[cell_index] + h**2 * (3 - 2 * h) * value[cell_index + 1]
             + (h * (1 - h) ** 2 * slope[cell_index] - h**2 * (1 - h) * slope[cell_index + 1]) * width)
+
+
+def r_row_sums(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """R's ``rowSums``: each row summed left to right in ``long double``, then rounded.
+
+    Parameters
+    ----------
+    x : ndarray
+        ``(rows, columns)``.
+
+    Returns
+    -------
+    ndarray
+        ``(rows,)``.
+    """
+    x = np.asarray(x, dtype=float)
+    total = np.zeros(x.shape[0], dtype=np.longdouble)
+    for column in range(x.shape[1]):
+        total += x[:, column]
+    return total.astype(float)
+
+
+def r_row_means(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """R's ``rowMeans``: the ``long double`` row sum divided in ``long double``, then rounded."""
+    x = np.asarray(x, dtype=float)
+    total = np.zeros(x.shape[0], dtype=np.longdouble)
+    for column in range(x.shape[1]):
+        total += x[:, column]
+    return (total / x.shape[1]).astype(float)
+
+
+def r_mean(x: NDArray[np.float64]) -> float:
+    """R's ``mean`` of a numeric vector: ``long double`` sum, then one correction pass."""
+    values = np.asarray(x, dtype=float)
+    total = np.longdouble(0.0)
+    for value in values:
+        total += np.longdouble(value)
+    total /= values.size
+    if np.isfinite(float(total)):
+        correction = np.longdouble(0.0)
+        for value in values:
+            correction += np.longdouble(value) - total
+        total += correction / values.size
+    return float(total)
+
+
+def r_row_vars(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``matrixStats::rowVars`` (what DESeq2 calls): two passes in ``double``, in order."""
+    x = np.asarray(x, dtype=float)
+    total = np.zeros(x.shape[0])
+    for column in range(x.shape[1]):
+        total += x[:, column]
+    mean = total / x.shape[1]
+    squares = np.zeros(x.shape[0])
+    for column in range(x.shape[1]):
+        deviation = x[:, column] - mean
+        squares += deviation * deviation
+    return squares / (x.shape[1] - 1)
+
+
+def _blas_dnrm2(x: NDArray[np.float64]) -> float:
+    """Reference BLAS ``dnrm2`` for moderate values: the square root of an ordered sum of squares."""
+    total = 0.0
+    for value in np.abs(x).tolist():
+        total += value * value
+    return math.sqrt(total)
+
+
+def _blas_ddot(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    """Reference BLAS ``ddot``: products summed in order."""
+    total = 0.0
+    for a, b in zip(x.tolist(), y.tolist()):
+        total += a * b
+    return total
+
+
+def r_qr_q_and_r_inverse(
+    x: NDArray[np.float64], tol: float = 1e-7
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``qr.Q(qr(x))`` and ``solve(qr.R(qr(x)))`` for a full-rank design, with R's arithmetic.
+
+    LINPACK's ``dqrdc2`` (R's ``qr``: Householder reflections, reference BLAS ``dnrm2``,
+    ``ddot``, ``daxpy``), ``dqrsl`` applying them to the identity (``qr.Q``) and LAPACK's
+    ``dgesv`` on the triangular factor (``solve``), operation for operation.
+
+    Parameters
+    ----------
+    x : ndarray
+        ``(n, p)`` design matrix of full column rank, ``n > p``.
+    tol : float
+        ``qr``'s rank tolerance.
+
+    Returns
+    -------
+    q : ndarray
+        ``(n, p)``.
+    r_inverse : ndarray
+        ``(p, p)``.
+    """
+    qr = np.array(x, dtype=float)
+    n, p = qr.shape
+    qraux = np.array([_blas_dnrm2(qr[:, j]) for j in range(p)])
+    work = np.where(qraux == 0.0, 1.0, qraux)
+    for col in range(min(n, p)):
+        if not qraux[col] >= work[col] * tol:
+            raise ValueError("design matrix is not of full column rank")
+        if col == n - 1:
+            continue
+        norm = _blas_dnrm2(qr[col:, col])
+        if norm == 0.0:
+            continue
+        if qr[col, col] != 0.0:
+            norm = math.copysign(norm, qr[col, col])
+        qr[col:, col] = (1.0 / norm) * qr[col:, col]
+        qr[col, col] = 1.0 + qr[col, col]
+        for j in range(col + 1, p):
+            t = -_blas_ddot(qr[col:, col], qr[col:, j]) / qr[col, col]
+            qr[col:, j] = qr[col:, j] + t * qr[col:, col]
+            if qraux[j] != 0.0:
+                ratio = abs(qr[col, j]) / qraux[j]
+                remaining = max(1.0 - ratio * ratio, 0.0)
+                if abs(remaining) < 1e-6:
+                    qraux[j] = _blas_dnrm2(qr[col + 1:, j])
+                    work[j] = qraux[j]
+                else:
+                    qraux[j] = qraux[j] * math.sqrt(remaining)
+        qraux[col] = qr[col, col]
+        qr[col, col] = -norm
+    # qr.Q: dqrsl applies the reflections, last first, to the columns of the identity
+    q = np.zeros((n, p))
+    q[np.arange(p), np.arange(p)] = 1.0
+    for j in range(p):
+        for col in range(min(p, n - 1) - 1, -1, -1):
+            if qraux[col] == 0.0:
+                continue
+            saved = qr[col, col]
+            qr[col, col] = qraux[col]
+            t = -_blas_ddot(qr[col:, col], q[col:, j]) / qr[col, col]
+            q[col:, j] = q[col:, j] + t * qr[col:, col]
+            qr[col, col] = saved
+    # solve(R): LU of a triangular matrix is itself; back substitution as dtrsm
+    triangular = np.triu(qr[:p, :p])
+    r_inverse = np.eye(p)
+    for j in range(p):
+        for k in range(p - 1, -1, -1):
+            if r_inverse[k, j] != 0.0:
+                r_inverse[k, j] = r_inverse[k, j] / triangular[k, k]
+                for i in range(k):
+                    r_inverse[i, j] = r_inverse[i, j] - r_inverse[k, j] * triangular[i, k]
+    return q, r_inverse
+
+
+def r_matprod(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``a %*% b`` as R's reference BLAS ``dgemm``: each entry summed over the inner index in order."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    out = np.zeros((a.shape[0], b.shape[1]))
+    for inner in range(a.shape[1]):
+        out = out + b[inner][None, :] * a[:, inner][:, None]
+    return out
