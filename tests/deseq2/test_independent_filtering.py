@@ -92,23 +92,23 @@ def test_pasilla_lfc_and_padj_match_r(pasilla_vs_r):
     ours, r = pasilla_vs_r
     expressed = r["baseMean"] >= 10
     diff = (ours["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed]
-    assert diff.max() < 1e-6  # measured 6e-10
+    assert diff.max() < 1e-6  # measured 1.5e-9 (R 1.46.0's table)
     _assert_padj_close(ours, r)
 
 
 def _assert_padj_close(ours: pd.DataFrame, r: pd.DataFrame) -> None:
     """padj equal to R's up to floating-point noise, wherever R tests the gene.
 
-    R's ``fitDisp`` line search (ported in ``deseq2.dispersion_line_search.r_fit_disp``) stops on a
-    1e-6 change of the log posterior, so a last-bit rounding difference (which BLAS
-    kernel the CPU selects) can stop it one step apart for a gene: measured once at
-    1.1e-5 relative in padj (pasilla FBgn0001092 on an AMD EPYC), everything else below
-    1e-7.
+    The gene-wise dispersions are R's bit for bit (R's arithmetic in the line search,
+    ``fibroskin.deseq2.r_math``), so no CPU's rounding moves a search a step; what is left
+    is the trend's last bits (our ``glm.fit`` against R's), which moves the MAP step of a
+    handful of genes by at most 8e-6 in dispersion. Measured: pasilla 4e-8 at the 99.9th
+    percentile, 1.4e-6 at most (against DESeq2 1.46.0's table); keloid 2.6e-12.
     """
     tested = r["padj"].notna()
     relative = ((ours["padj"] - r["padj"]).abs() / r["padj"])[tested]
     assert relative.quantile(0.999) < 1e-6
-    assert relative.max() < 1e-4
+    assert relative.max() < 1e-5
 
 
 def test_keloid_matches_r(keloid_vs_r):
