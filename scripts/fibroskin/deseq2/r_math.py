@@ -103,9 +103,10 @@ def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
     exact = 1 / wide if exponent == -1 else 1 / (wide * wide)
     rounded = exact.astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        offset = np.abs((exact - rounded.astype(np.longdouble)) / np.spacing(rounded).astype(np.longdouble))
-        mantissa = np.frexp(rounded)[0]
-    ambiguous = ~(offset < 0.45) | (np.abs(mantissa) == 0.5) | ~np.isfinite(rounded)
+        # the remainder is far below an ulp of exact, so it converts to double exactly enough
+        offset = np.abs((exact - rounded).astype(float)) / np.spacing(rounded)
+    power_of_two = (rounded.view(np.int64) & 0xFFFFFFFFFFFFF) == 0
+    ambiguous = ~(offset < 0.45) | power_of_two | ~np.isfinite(rounded)
     if ambiguous.any():
         rounded[ambiguous] = np.asarray(_c_pow(x[ambiguous], float(exponent)), dtype=float)
     return rounded
@@ -199,17 +200,22 @@ def digamma(x: NDArray[np.float64]) -> NDArray[np.float64]:
     t = 0.5 * rxsq
     series = t * _BVALUES[2]
     going = np.flatnonzero(np.abs(series) >= tst)
+    t, rxsq_going, tst_going, partial = t[going], rxsq[going], tst[going], series[going]
     tk = np.full(going.size, 2.0)
     for k in range(4, 23):
         if going.size == 0:
             break
-        t_going = t[going] * ((tk + 0 + 1) / (tk + 1.0)) * ((tk + 0) / (tk + 2.0)) * rxsq[going]
-        t[going] = t_going
-        term = t_going * _BVALUES[k - 1]
-        keep = ~(np.abs(term) < tst[going])
-        going, tk, term = going[keep], tk[keep], term[keep]
-        series[going] = series[going] + term
+        t = t * ((tk + 0 + 1) / (tk + 1.0)) * ((tk + 0) / (tk + 2.0)) * rxsq_going
+        term = t * _BVALUES[k - 1]
+        keep = ~(np.abs(term) < tst_going)
+        if not keep.all():
+            series[going[~keep]] = partial[~keep]
+            going, t, rxsq_going, tst_going, partial, tk, term = (
+                array[keep] for array in (going, t, rxsq_going, tst_going, partial, tk, term)
+            )
+        partial = partial + term
         tk = tk + 2.0
+    series[going] = partial
     series = (series + tt) * 1.0
     # backward recurrence from xdmy to x (dpsifn's L20), smallest denominators last
     shifted = np.flatnonzero(shift)
