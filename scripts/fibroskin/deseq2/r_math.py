@@ -99,14 +99,26 @@ def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
         raise ValueError(f"c_pow covers exponents -1 and -2, not {exponent}")
     if not _EXTENDED:
         return np.asarray(_c_pow(x, float(exponent)), dtype=float).reshape(x.shape)
+    # candidate: the double nearest to 1 / x or 1 / (x * x); check it against the exact
+    # power with long double products (1 - r x or 1 - r x x, to 2^-64)
+    rounded = 1.0 / x if exponent == -1 else 1.0 / (x * x)
     wide = x.astype(np.longdouble)
-    exact = 1 / wide if exponent == -1 else 1 / (wide * wide)
-    rounded = exact.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # the remainder is far below an ulp of exact, so it converts to double exactly enough
-        offset = np.abs((exact - rounded).astype(float)) / np.spacing(rounded)
-    power_of_two = (rounded.view(np.int64) & 0xFFFFFFFFFFFFF) == 0
-    ambiguous = ~(offset < 0.45) | power_of_two | ~np.isfinite(rounded)
+    product = rounded.astype(np.longdouble) * wide
+    if exponent == -2:
+        product = product * wide
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # the exact power is rounded / product; its offset from rounded in ulps of rounded
+        offset = ((1 - product).astype(float) * rounded) / np.spacing(rounded)
+    size = np.abs(offset)
+    # a candidate whose exact power lies beyond half an ulp (only 1 / (x * x), where x * x
+    # was rounded first) is moved to its neighbour; near 0.5 ulp, at powers of two (where
+    # the ulp below is half the ulp above) and far off, the C library decides
+    candidate_power_of_two = (rounded.view(np.int64) & 0xFFFFFFFFFFFFF) == 0
+    move = (size > 0.55) & (size < 1.45)
+    if move.any():
+        rounded[move] = np.nextafter(rounded[move], np.where(offset[move] > 0, np.inf, -np.inf))
+    power_of_two = candidate_power_of_two | ((rounded.view(np.int64) & 0xFFFFFFFFFFFFF) == 0)
+    ambiguous = ((size >= 0.45) & (size <= 0.55)) | ~(size < 1.45) | power_of_two | ~np.isfinite(rounded)
     if ambiguous.any():
         rounded[ambiguous] = np.asarray(_c_pow(x[ambiguous], float(exponent)), dtype=float)
     return rounded
@@ -192,30 +204,23 @@ def digamma(x: NDArray[np.float64]) -> NDArray[np.float64]:
     xdmy = np.where(shift, flat + increment, flat)
     xdmln = xln.copy()
     xdmln[shift] = c_log(xdmy[shift])
-    # asymptotic expansion at xdmy >= 9 (dpsifn's L10 with n = 0), term by term for the
-    # arguments whose series has not yet dropped below tolerance
+    # asymptotic expansion at xdmy >= 9 (dpsifn's L10 with n = 0): every argument adds
+    # terms until its own first negligible one; tk is the same for all still adding
     tt = 0.5 / xdmy
     tst = _WDTOL * tt
     rxsq = 1.0 / (xdmy * xdmy)
     t = 0.5 * rxsq
     series = t * _BVALUES[2]
-    going = np.flatnonzero(np.abs(series) >= tst)
-    t, rxsq_going, tst_going, partial = t[going], rxsq[going], tst[going], series[going]
-    tk = np.full(going.size, 2.0)
+    alive = np.abs(series) >= tst
+    tk = 2.0
     for k in range(4, 23):
-        if going.size == 0:
+        if not alive.any():
             break
-        t = t * ((tk + 0 + 1) / (tk + 1.0)) * ((tk + 0) / (tk + 2.0)) * rxsq_going
+        t = t * ((tk + 0 + 1) / (tk + 1.0)) * ((tk + 0) / (tk + 2.0)) * rxsq
         term = t * _BVALUES[k - 1]
-        keep = ~(np.abs(term) < tst_going)
-        if not keep.all():
-            series[going[~keep]] = partial[~keep]
-            going, t, rxsq_going, tst_going, partial, tk, term = (
-                array[keep] for array in (going, t, rxsq_going, tst_going, partial, tk, term)
-            )
-        partial = partial + term
-        tk = tk + 2.0
-    series[going] = partial
+        alive &= ~(np.abs(term) < tst)
+        series = np.where(alive, series + term, series)
+        tk += 2.0
     series = (series + tt) * 1.0
     # backward recurrence from xdmy to x (dpsifn's L20), smallest denominators last
     shifted = np.flatnonzero(shift)
