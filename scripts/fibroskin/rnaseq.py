@@ -9,12 +9,12 @@ Engines
 ``engine="fast"`` (the default, and the workflow's ``rnaseq.engine: fast``) aims at R
 DESeq2's answers, fast:
 
-* :class:`fibroskin.fast_inference.VectorizedInference` fits every gene of a chunk at
+* :class:`fibroskin.deseq2.inference.VectorizedInference` fits every gene of a chunk at
   once (IRLS, Cox-Reid dispersions to tight tolerance with R's ``dispTol`` rule, Wald
   test, apeglm shrinkage);
-* :class:`fibroskin.fast_inference.FastDeseqDataSet` with ``trend_scheme="r"`` fits the
+* :class:`fibroskin.deseq2.dataset.FastDeseqDataSet` with ``trend_scheme="r"`` fits the
   dispersion trend as R's ``parametricDispersionFit`` (also for the VST);
-* :class:`fibroskin.independent_filtering.RFaithfulDeseqStats` adjusts p-values with
+* :class:`fibroskin.deseq2.results.RFaithfulDeseqStats` adjusts p-values with
   R's ``results()`` independent filtering (R's ``lowess``, quantiles, ``p.adjust``).
 
 ``engine="pydeseq2"`` is stock pydeseq2 throughout (``DefaultInference``,
@@ -57,8 +57,9 @@ from pydeseq2.inference import Inference
 from threadpoolctl import threadpool_limits
 
 from fibroskin.errors import InputError, InputErrors
-from fibroskin.fast_inference import FastDeseqDataSet, VectorizedInference
-from fibroskin.independent_filtering import RFaithfulDeseqStats
+from fibroskin.deseq2.dataset import FastDeseqDataSet
+from fibroskin.deseq2.inference import VectorizedInference
+from fibroskin.deseq2.results import RFaithfulDeseqStats
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 #: Engines of :func:`fit_deseq`: ``fast`` (R DESeq2's answers, vectorised) and ``pydeseq2``.
@@ -187,7 +188,7 @@ def make_inference(engine: str = "fast", n_cpus: int = 1) -> Inference:
     Parameters
     ----------
     engine
-        ``"fast"``: :class:`~fibroskin.fast_inference.VectorizedInference` (ignores
+        ``"fast"``: :class:`~fibroskin.deseq2.inference.VectorizedInference` (ignores
         ``n_cpus``); ``"pydeseq2"``: ``DefaultInference(n_cpus=n_cpus)``.
     n_cpus
         Processes of the stock backend.
@@ -271,7 +272,7 @@ def fit_deseq(
     Returns
     -------
     pydeseq2.dds.DeseqDataSet
-        The fitted data set (a :class:`~fibroskin.fast_inference.FastDeseqDataSet` for
+        The fitted data set (a :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet` for
         the fast engine; samples in the order of ``counts`` columns); the engine,
         design and reference levels are recorded in ``dds.uns["fibroskin"]``.
     """
@@ -361,7 +362,7 @@ def test_contrast(
     As ``DESeq2::results(dds, contrast, alpha = alpha)``: p-values of genes with a
     Cook's outlier are NA, then independent filtering on baseMean chooses the
     threshold that maximises the genes with ``padj < alpha`` -- R's algorithm for the
-    fast engine (:mod:`fibroskin.independent_filtering`), pydeseq2's approximation of
+    fast engine (:mod:`fibroskin.deseq2.independent_filtering`), pydeseq2's approximation of
     it for the ``pydeseq2`` engine. The apeglm-shrunken LFC
     (``lfcShrink(type="apeglm")``) is an extra column; the other columns are unshrunk.
 

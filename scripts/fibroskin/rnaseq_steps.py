@@ -4,7 +4,9 @@ The input, whichever upstream tool wrote it, is made into one count table first
 (:func:`import_counts`, with the average transcript lengths when the input calls for length
 offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and saved;
 every contrast is then tested on that saved fit (:func:`contrast_results`), so a cluster
-runs contrasts in parallel without refitting.
+runs contrasts in parallel without refitting. :mod:`fibroskin.rnaseq` imports pydeseq2
+(seconds of start-up), so the functions that need it import it themselves: jobs that only
+reshape tables (concordance) never load it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -26,19 +27,6 @@ if TYPE_CHECKING:
     from pydeseq2.inference import Inference
 
 
-class _Rnaseq:
-    """:mod:`fibroskin.rnaseq` on first use: it imports pydeseq2 (seconds of start-up), which
-    jobs needing only this module's table helpers (concordance) never use."""
-
-    def __getattr__(self, name: str):
-        from fibroskin import rnaseq as module
-
-        return getattr(module, name)
-
-
-rnaseq = _Rnaseq()
-
-
 def make_inference(engine: str, n_cpus: int = 1) -> Inference:
     """The pydeseq2 inference backend of ``rnaseq.engine`` (see :func:`fibroskin.rnaseq.make_inference`).
 
@@ -46,6 +34,8 @@ def make_inference(engine: str, n_cpus: int = 1) -> Inference:
     stock per-gene backend. The engine as a whole (backend, dispersion-trend fit,
     independent filtering) is chosen by ``engine`` of :func:`fibroskin.rnaseq.fit_deseq`.
     """
+    from fibroskin import rnaseq
+
     return rnaseq.make_inference(engine, n_cpus)
 
 
@@ -172,6 +162,8 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
             column="rnaseq.lengths",
             expected="counts without length offsets (see fibroskin.rnaseq_input.length_offsets_refused)",
         )])
+    from fibroskin import rnaseq
+
     settings: RnaseqSettings = design.rnaseq
     counts, annotation = counts_from_table(counts_table)
     sample_table = sample_table_for(design, list(counts.columns))
@@ -248,6 +240,8 @@ def contrast_results(
     results, markers
         ``deseq2_results.tsv`` and ``marker_results.tsv`` tables.
     """
+    from fibroskin import rnaseq
+
     settings: RnaseqSettings = design.rnaseq
     annotation = fit_annotation(dds)
     results = rnaseq.test_contrast(

@@ -1,4 +1,4 @@
-# Draws of R's default random number generators, the reference for fibroskin.r_random.
+# Draws of R's default random number generators, the reference for fibroskin.deseq2.r_random.
 # Run from this folder with R (>= 3.6, default RNGkind): Rscript make_reference.R
 # Writes draws.tsv.gz: one row per draw, the generator call, its index and the value
 # (17 significant digits, so that equality is to the last bit).

@@ -1,4 +1,4 @@
-"""fibroskin.r_random reproduces R's random numbers draw for draw (tests/data/r_random)."""
+"""fibroskin.deseq2.r_random reproduces R's random numbers draw for draw (tests/data/r_random)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import DATA
-from fibroskin.r_random import RRandom, _r_qnorm_scalar, r_qnorm
+from fibroskin.deseq2.r_random import RRandom, _r_qnorm_scalar, r_qnorm
 
 DRAWS = pd.read_csv(DATA / "r_random" / "draws.tsv.gz", sep="\t", float_precision="round_trip")
 

@@ -7,39 +7,12 @@ import pandas as pd
 import pytest
 
 from conftest import DATA, shared_data
-from fibroskin.dispersion_prior import BREAKS, r_hist_density, r_loess_1d, r_prior_variance_small_df
-from fibroskin.independent_filtering import r_seq_length_out
+from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance, r_prior_variance_small_df
+from fibroskin.deseq2.r_stats import r_seq_length_out
 from fibroskin.rnaseq import fit_deseq, test_contrast
+from r_reference import r_stages, r_summary
 
 PASILLA = DATA / "pasilla"
-
-
-def test_hist_density_bins_are_right_closed_with_rs_fuzz():
-    # 0.5 is a break: (0, 0.5] holds it. 0.5 + 1e-8 is inside R's fuzz (5e-8), so it
-    # stays there too; 0.5 + 1e-6 is past it.
-    density = r_hist_density(np.array([0.5, 0.5 + 1e-8, 0.5 + 1e-6, -9.99]))
-    counts = density * 4 * 0.5
-    assert counts[BREAKS[:-1].tolist().index(0.0)] == pytest.approx(2)
-    assert counts[BREAKS[:-1].tolist().index(0.5)] == pytest.approx(1)
-    assert counts[0] == pytest.approx(1)
-    assert density.sum() * 0.5 == pytest.approx(1)
-
-
-def test_loess_reproduces_a_quadratic_exactly():
-    x = np.linspace(0, 8, 200)
-    y = 0.3 * x**2 - 2 * x + 1
-    fine = np.linspace(0, 8, 1000)
-    np.testing.assert_allclose(r_loess_1d(x, y, fine), 0.3 * fine**2 - 2 * fine + 1, atol=1e-10)
-
-
-def test_loess_on_noisy_data_is_smooth_and_local():
-    rng = np.random.default_rng(3)
-    x = np.linspace(0, 8, 200)
-    y = np.sin(x) + rng.normal(0, 0.05, x.size)
-    fitted = r_loess_1d(x, y, x)
-    assert np.abs(fitted - np.sin(x)).max() < 0.05
-    with pytest.raises(ValueError, match="distinct"):
-        r_loess_1d(np.array([0.0, 0.0, 1.0]), np.zeros(3), np.array([0.5]))
 
 
 def test_only_one_to_three_residual_df():
@@ -76,3 +49,13 @@ def test_three_vs_two_matches_r(three_vs_two):
     tested = r["pvalue"].notna()
     relative = ((ours["pvalue"] - r["pvalue"]).abs() / r["pvalue"])[tested]
     assert relative.quantile(0.999) < 1e-6
+
+
+@pytest.mark.parametrize(("data_set", "residual_df"), [("pasilla", 5), ("airway", 3)])
+def test_prior_variance_from_rs_dispersions_is_rs(data_set, residual_df):
+    """MAD path (pasilla, 5 df: R's logs and trigamma) and simulation path (airway, 3 df), exactly."""
+    r = r_stages(data_set)
+    r = r[r["baseMean"] > 0]
+    _, prior = r_dispersion_prior_variance(r["dispGeneEst"].to_numpy(), r["dispFit"].to_numpy(), 1e-8, residual_df)
+    # R: 0.4995050474267352 (pasilla), 0.5285285285285285 = point 67 of seq(0, 8, length = 1000)
+    assert prior == r_summary(data_set)["prior_variance"]

@@ -1,73 +1,21 @@
-"""R DESeq2's independent filtering (fibroskin.independent_filtering)."""
+"""R DESeq2's independent filtering (fibroskin.deseq2.independent_filtering, .results)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from fibroskin.fast_inference import FastDeseqDataSet
-from fibroskin.independent_filtering import (
-    RFaithfulDeseqStats,
-    independent_filtering,
-    r_lowess,
-    r_p_adjust_bh,
-    r_quantile_type7,
-    r_seq_length_out,
-)
+from fibroskin.deseq2.dataset import FastDeseqDataSet
+from fibroskin.deseq2.independent_filtering import independent_filtering
+from fibroskin.deseq2.r_stats import r_p_adjust_bh
+from fibroskin.deseq2.results import RFaithfulDeseqStats
 
-from conftest import ROOT, shared_data
+from conftest import shared_data
 
 
 def _jaccard(a: pd.Series, b: pd.Series) -> float:
     return float((a & b).sum() / (a | b).sum())
-
-
-# -- pieces against R's known output ------------------------------------------------
-
-
-def test_r_lowess_matches_r_output():
-    # R: lowess(1:10, c(2,4,3,6,5,8,7,10,9,20), f = 1/2)$y (9 decimals)
-    x = np.arange(1.0, 11.0)
-    y = np.array([2, 4, 3, 6, 5, 8, 7, 10, 9, 20], dtype=float)
-    expected = [2.287396884, 3.169721026, 4.152120654, 4.854933645, 6.145245957,
-                6.854889276, 8.154400363, 9.526068707, 14.803207661, 19.483632229]
-    np.testing.assert_allclose(r_lowess(x, y, f=0.5), expected, atol=1e-8)
-
-
-def test_r_lowess_ties_and_small_span():
-    # span of 2 points reproduces the data; tied x share the mean of their y
-    x = np.array([1, 2, 2, 3, 5, 8, 8, 9, 12, 13, 20], dtype=float)
-    y = np.array([1, 3, 2, 5, 4, 9, 7, 8, 15, 11, 30], dtype=float)
-    expected = [1, 2.5, 2.5, 5, 4, 8, 8, 8, 15, 11, 30]
-    np.testing.assert_allclose(r_lowess(x, y, f=0.2), expected, atol=1e-8)
-
-
-def test_r_lowess_reproduces_a_line():
-    # integer x keeps residuals exactly representable; on rounding-noise residuals the
-    # robustness weights of clowess are noise too (in R as well)
-    x = np.arange(50.0)
-    np.testing.assert_allclose(r_lowess(x, 3 * x - 1, f=0.2), 3 * x - 1, atol=1e-9)
-
-
-def test_r_seq_and_quantile():
-    theta = r_seq_length_out(0.1, 0.95, 50)
-    assert theta[0] == 0.1 and theta[-1] == 0.95 and theta.size == 50
-    values = np.array([5.0, 1.0, 3.0, 2.0, 4.0])
-    # R: quantile(c(5,1,3,2,4), c(0, .1, .5, .95, 1)) -> 1, 1.4, 3, 4.8, 5
-    np.testing.assert_allclose(
-        r_quantile_type7(values, np.array([0, 0.1, 0.5, 0.95, 1])), [1, 1.4, 3, 4.8, 5]
-    )
-
-
-def test_bh_matches_p_adjust_and_ignores_nan():
-    p = np.array([0.01, np.nan, 0.04, 0.03, 0.5])
-    # R: p.adjust(c(0.01, NA, 0.04, 0.03, 0.5), "BH") -> 0.04 NA 0.0533 0.0533 0.5
-    out = r_p_adjust_bh(p)
-    np.testing.assert_allclose(out[[0, 2, 3, 4]], [0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.5])
-    assert np.isnan(out[1])
 
 
 def test_no_filtering_when_few_rejections():
@@ -134,7 +82,7 @@ def test_pasilla_na_pattern_matches_r(pasilla_vs_r):
 def test_pasilla_calls_match_r(pasilla_vs_r):
     ours, r = pasilla_vs_r
     # issue 8's target 0.99; measured 1.0 (845 calls) since the fast engine uses R's
-    # dispersion estimator (fast_inference.r_fit_disp)
+    # dispersion estimator (deseq2.dispersion_line_search.r_fit_disp)
     assert _jaccard(ours["padj"] < 0.05, r["padj"] < 0.05) >= 0.99
     # the threshold R chose: every gene R tests is tested here and no other
     assert (ours["padj"].isna() == r["padj"].isna()).all()
@@ -144,23 +92,23 @@ def test_pasilla_lfc_and_padj_match_r(pasilla_vs_r):
     ours, r = pasilla_vs_r
     expressed = r["baseMean"] >= 10
     diff = (ours["log2FoldChange"] - r["log2FoldChange"]).abs()[expressed]
-    assert diff.max() < 1e-6  # measured 6e-10
+    assert diff.max() < 1e-6  # measured 1.5e-9 (R 1.46.0's table)
     _assert_padj_close(ours, r)
 
 
 def _assert_padj_close(ours: pd.DataFrame, r: pd.DataFrame) -> None:
     """padj equal to R's up to floating-point noise, wherever R tests the gene.
 
-    R's ``fitDisp`` line search (ported in ``fast_inference.r_fit_disp``) stops on a
-    1e-6 change of the log posterior, so a last-bit rounding difference (which BLAS
-    kernel the CPU selects) can stop it one step apart for a gene: measured once at
-    1.1e-5 relative in padj (pasilla FBgn0001092 on an AMD EPYC), everything else below
-    1e-7.
+    The gene-wise dispersions are R's bit for bit (R's arithmetic in the line search,
+    ``fibroskin.deseq2.r_math``), so no CPU's rounding moves a search a step; what is left
+    is the trend's last bits (our ``glm.fit`` against R's), which moves the MAP step of a
+    handful of genes by at most 8e-6 in dispersion. Measured: pasilla 4e-8 at the 99.9th
+    percentile, 1.4e-6 at most (against DESeq2 1.46.0's table); keloid 2.6e-12.
     """
     tested = r["padj"].notna()
     relative = ((ours["padj"] - r["padj"]).abs() / r["padj"])[tested]
     assert relative.quantile(0.999) < 1e-6
-    assert relative.max() < 1e-4
+    assert relative.max() < 1e-5
 
 
 def test_keloid_matches_r(keloid_vs_r):
