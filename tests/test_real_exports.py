@@ -401,3 +401,52 @@ def test_no_cq_conventions_are_written_in_the_notes(tmp_path):
     assert any("standard well(s) of" in note and "carry no quantity" in note for note in no_quantity.notes)
     _, bio_rad = _read("RDMLpkg_BioRad_qPCR_melt.rdml", tmp_path)
     assert any("run 'Amp Step 3_Cy5' holds fluorescence curves but no Cq" in note for note in bio_rad.notes)
+
+
+def _curve(name: str, target: str, tmp_path: Path) -> tuple[pd.Series, pd.DataFrame]:
+    from fibroskin.miqe import compare_instrument_values, fit_standard_curves
+
+    _, export = _read(name, tmp_path)
+    curve = fit_standard_curves(export.wells).set_index("target").loc[target]
+    checks = compare_instrument_values(export.wells, export.instrument_values)
+    return curve, checks[checks["target"] == target].set_index("item")
+
+
+def test_standard_curves_equal_the_numbers_the_files_document(tmp_path):
+    # QuantStudio 7 Flex, example04: the file prints slope -3.383, intercept 39.814, R² 0.997,
+    # efficiency 97.505 (3 decimals), computed by the software from Ct values it prints to 3
+    # decimals. Slope, intercept and R² equal at that precision; the efficiency fitted from the
+    # printed Cts, 97.501, is within the +-0.04 their rounding allows.
+    curve, checks = _curve("allotropy_qs_example04.txt", "RNase P", tmp_path)
+    assert (round(curve["slope"], 3), round(curve["intercept"], 3), round(curve["r_squared"], 3)) == (-3.383, 39.814, 0.997)
+    assert round(curve["efficiency_pct"], 3) == 97.501
+    assert checks.at["efficiency_pct", "file_value"] == 97.505 and checks.at["efficiency_pct", "agrees"]
+    assert "rounding of the printed Cq allows +-0.04" in checks.at["efficiency_pct", "note"]
+    assert checks["agrees"].all()
+    # Design & Analysis, QS1: the Standard Curve Result sheet holds slope -3.3419, R² 0.98802...,
+    # efficiency 99.174722240042 (full doubles, Cq too): equal to the digit.
+    curve, checks = _curve("allotropy_qsda_QS1_Standard_Curve_example01.xlsx", "RNaseP", tmp_path)
+    assert round(curve["slope"], 5) == -3.34186 and round(curve["efficiency_pct"], 4) == 99.1747
+    assert checks.at["slope", "file_value"] == -3.3419 and checks.at["efficiency_pct", "file_value"] == pytest.approx(99.174722240042, rel=1e-12)
+    assert curve["efficiency_pct"] == pytest.approx(99.174722240042, rel=1e-9)
+    assert checks.loc[["slope", "intercept", "r_squared", "efficiency_pct"], "agrees"].all()
+    # Bio-Rad CFX Manager RDML, 384 wells: GAPDH amplificationEfficiency 2.025608 (6 decimals)
+    curve, checks = _curve("RDMLpkg_BioRad_384.rdml", "GAPDH", tmp_path)
+    assert round(curve["amplification"], 6) == 2.025608
+    assert checks.at["amplification", "agrees"]
+
+
+def test_instrument_values_that_differ_are_reported(tmp_path):
+    """The 7900HT example's first wells were edited (Ct 1, 2, 10 ...) after SDS averaged them."""
+    from fibroskin.miqe import compare_instrument_values
+
+    _, export = _read("ReadqPCR_example.txt", tmp_path)
+    checks = compare_instrument_values(export.wells, export.instrument_values)
+    means = checks[(checks["item"] == "cq_mean") & np.isfinite(checks["fibroskin_value"])]
+    differing = means[~means["agrees"]]
+    lines = shared_data(EXPORTS, "ReadqPCR_example.txt").read_text(encoding="utf-8").splitlines()
+    # independent: the well tables's rows (one well per sample and detector on each card) whose
+    # Ct differs from the Ct Avg the file prints beside it
+    rows = [line.split("\t") for line in lines[13:] if line.split("\t")[0].isdigit()]
+    edited = {(row[2], row[3]) for row in rows if "" not in (row[5], row[8]) and row[5] != "Undetermined" and abs(float(row[5]) - float(row[8])) > 1e-6}
+    assert set(zip(differing["sample"], differing["target"])) == edited and len(edited) == 9

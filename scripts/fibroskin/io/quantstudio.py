@@ -373,13 +373,26 @@ def _design_and_analysis(
             for item, column in (("slope", "Slope"), ("intercept", "Y-Intercept"), ("r_squared", "R2"), ("efficiency_pct", "Efficiency")):
                 written = group[column][group[column] != ""] if column in group else []
                 if len(written):
-                    row = instrument_value(path, path.name, item, float(written.iloc[0]), target=target)
+                    row = instrument_value(path, path.name, item, written.iloc[0], target=target)
                     parsed.instrument_values += [row] if row else []
     else:
         groups = _sheet_table(sheets, "Replicate Group Result")
         if groups is not None:
             quantities = {("group", s, t): q for s, t, q in zip(groups["Sample"], groups["Target"], groups["Quantity"]) if q not in ("", "-")}
         source = "the 'Replicate Group Result' sheet (per sample and target)"
+    for sheet, items in (
+        ("Replicate Group Result", (("cq_mean", "Cq Mean"),)),
+        ("RQ Replicate Group Result", (("eqcq_mean", "EqCq Mean"), ("delta_eqcq_mean", "Delta EqCq Mean"))),
+    ):
+        groups = _sheet_table(sheets, sheet)
+        if groups is None:
+            continue
+        for item, column in items:
+            if column not in groups:
+                continue
+            for sample, target, text in zip(groups["Sample"], groups["Target"], groups[column]):
+                row = instrument_value(path, path.name, item, text, target=target, sample=sample) if sample and text else None
+                parsed.instrument_values += [row] if row else []
     standard = wells["task"].str.upper() == "STANDARD"
     if standard.any():
         if "quantity" not in wells:
