@@ -33,6 +33,9 @@ INSTRUMENT_VALUE_COLUMNS = ["file", "plate", "target", "sample", "item", "value"
 
 _WELL_POSITION = re.compile(r"^([A-Za-z]{1,2})0*([1-9][0-9]*)$")
 
+#: Cq spellings of a well without a Cq.
+NO_CQ = {"", "undetermined", "nan", "n/a", "no ct", "no cq"}
+
 #: Instrument spellings of roles that are not in the tidy contract (see module docstring).
 NEGATIVE_CONTROLS = {"nrt", "no rt", "-rt", "nac", "ntp", "neg", "neg ctrl", "negative control", "nrt control"}
 POSITIVE_CONTROLS = {"pos", "pos ctrl", "positive control", "opt", "ipc", "npc"}
@@ -188,10 +191,10 @@ def finish(
         if column not in table:
             table[column] = ""
     table = table.fillna("")
-    no_cq = table["cq"].str.strip().str.lower().isin({"", "undetermined", "nan", "n/a", "no ct", "no cq"})
-    blank = (table["sample"] == "") & (table["target"] == "") & no_cq
+    no_cq = table["cq"].str.strip().str.lower().isin(NO_CQ)
+    blank = (table["sample"] == "") & (table["target"] == "") & no_cq & (table["task"].map(lambda task: parse_task(str(task))) == "unknown")
     if blank.any():
-        notes.append(f"{path}: {int(blank.sum())} empty well(s) without sample or target skipped")
+        notes.append(f"{path}: {int(blank.sum())} empty well(s) without sample, target or Cq skipped")
         table = table.loc[~blank]
         no_cq = no_cq[~blank]
 

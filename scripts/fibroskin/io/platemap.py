@@ -20,10 +20,46 @@ from fibroskin.io.text import read_table_text, read_text
 PLATE_MAP_COLUMNS = ["file", "line", "plate", "well", "fluor", "sample", "target", "task"]
 
 
+#: Other spellings of the plate map's columns: the LightCycler 480 sample information export
+#: (``General:Pos``, ``General:Sample Name``, ``General:Target Name``, ...) is a plate map.
+_ALIASES = {
+    "pos": "well",
+    "general:pos": "well",
+    "well position": "well",
+    "sample name": "sample",
+    "general:sample name": "sample",
+    "target name": "target",
+    "general:target name": "target",
+    "dye": "fluor",
+    "reporter": "fluor",
+    "rel quant:combined sample/target type": "task",
+    "abs quant:sample type": "task",
+}
+
+
+def _task(value: str) -> str:
+    """A plate map's role: unknown / standard / ntc, or LightCycler 480's "Target Negative" ..."""
+    if value == "":
+        return ""
+    task = parse_task(value)
+    if task is None:
+        words = value.lower()
+        # LightCycler 480: "Target Negative", "Ref Unknown", "Target PosCalibrator" (a sample
+        # that calibrates Rel Quant runs: a sample well here), "Standard"
+        if "negative" in words:
+            task = "ntc"
+        elif "standard" in words:
+            task = "standard"
+        elif "unknown" in words or "calibrator" in words:
+            task = "unknown"
+    return task or "?"
+
+
 def read_plate_map(path: str | Path) -> pd.DataFrame:
     """Read a plate map.
 
-    Without a ``plate`` column the layout applies to every plate. Wells are normalised
+    Columns are matched case-insensitively, with the LightCycler 480 sample information
+    export's names as aliases (``General:Pos`` = well ...). Without a ``plate`` column the layout applies to every plate. Wells are normalised
     (``A01`` == ``A1``).
 
     Returns
@@ -40,7 +76,11 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     decoded = read_text(path)
     table, _ = read_table_text(decoded)
     errors = ErrorCollector()
-    columns = {name.strip().lower(): name for name in table.columns if name != "__line__"}
+    columns: dict[str, str] = {}
+    for name in table.columns:
+        if name != "__line__":
+            key = name.strip().lower()
+            columns.setdefault(_ALIASES.get(key, key), name)
     if "well" not in columns or not ({"sample", "target"} & set(columns)):
         missing = ["well"] if "well" not in columns else []
         missing += [] if {"sample", "target"} & set(columns) else ["sample (or target)"]
@@ -65,7 +105,7 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
             "fluor": column("fluor"),
             "sample": column("sample"),
             "target": column("target"),
-            "task": table[columns["task"]].map(lambda v: "" if v == "" else (parse_task(v) or "?")) if "task" in columns else "",
+            "task": table[columns["task"]].map(_task) if "task" in columns else "",
         }
     )
     for index in plate_map.index[plate_map["well"].isna()]:

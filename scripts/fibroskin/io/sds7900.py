@@ -81,7 +81,7 @@ def read_text(path: Path, decoded: DecodedText, errors: ErrorCollector) -> Parse
         return None
     values = _instrument_values(path, table, mapping)
     table = table.rename(columns=mapping)
-    notes = [f"{path}: ABI 7900HT {lines[0].strip()} export ({'; '.join(_block(lines[:header_index]))})"]
+    notes = [f"{path}: ABI 7900HT {' '.join(lines[0].split())} export ({'; '.join(_block(lines[:header_index]))})"]
     if end < len(lines) and any(line.strip() for line in lines[end:]):
         notes.append(f"{path}: the section after line {end} (Summary Data) repeats per-sample results and is not read")
     if "task" in table:
