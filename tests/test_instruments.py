@@ -413,7 +413,8 @@ def test_lightcycler480_abs_quant_with_sample_information_as_plate_map():
 
 def test_sds7900_rq_results_on_a_384_well_plate():
     wells, notes = read_qpcr_file(FORMATS / "sds7900_rq_results.txt")
-    assert len(wells) == 25 and set(wells["plate"]) == {"fibroskin plate 1"}
+    assert len(wells) == 27 and set(wells["plate"]) == {"fibroskin plate 1"}
+    assert wells["task"].value_counts().to_dict() == {"unknown": 25, "ntc": 2}
     first = wells.iloc[0]
     # well 101 of a 384-well plate (24 columns): row E, column 5
     assert (first["line"], first["well"], first["sample"], first["target"], first["cq"], first["task"]) == (9, "E5", "ctrl1", "GAPDH", 18.112, "unknown")

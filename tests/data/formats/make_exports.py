@@ -96,6 +96,8 @@ def sds7900() -> str:
     for well in _layout(columns=24):
         number = int(well["row"]) * 24 + int(well["column"]) + 100  # wells 101-... : a 384-well plate
         if well["task"] == "ntc":
+            lines.append("\t".join([str(number), "", "NTC", str(well["target"]), "NTC", "Undetermined", "0.02"] + [""] * 11
+                                   + ["Automatic", "3", "15", "Automatic", "0.2", "7900HT", "", "fibroskin plate 1"]))
             continue
         sample, target = str(well["sample"]), str(well["target"])
         task = "Endogenous Control" if target == "GAPDH" else "Target"
