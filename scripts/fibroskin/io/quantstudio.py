@@ -225,7 +225,9 @@ def read_xlsx(path: Path, errors: ErrorCollector) -> Parsed | None:
     present = ", ".join(names)
     raw_only = all(name.lower().startswith(("sample setup", *_WORKBOOK_SKIPPED)) for name in names)
     if raw_only:
-        instrument = "7500" if path.suffix.lower() == ".xls" else "QuantStudio"
+        setup = _read_sheets(path, names[:1])[names[0]]
+        stated = next((str(row[1]) for row in setup[:40] if len(row) > 1 and str(row[0]).strip() == "Instrument Type"), "")
+        instrument = "7500" if "7500" in stated or path.suffix.lower() == ".xls" else (stated or "QuantStudio")
         errors.add(
             f"{instrument} workbook holds only the {' and '.join(names)} sheets (plate setup and raw fluorescence), no Ct values",
             file=path,

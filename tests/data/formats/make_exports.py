@@ -243,8 +243,51 @@ def write_design_and_analysis_xlsx(target: str | Path) -> Path:
         curve.append([float(number), position, f"Std_{int(amount)}", amount, "GAPDH", "STANDARD", cq, -3.3, 100.923, "FALSE"])
     workbook.create_sheet("Amplification Data").append(["Well", "Well Position", "Cycle Number", "Target", "Rn", "dRn"])
     target = Path(target)
-    workbook.save(target)
+    target.write_bytes(deterministic_xlsx(workbook))
     return target
+
+
+def workbook_without_results(target: str | Path) -> Path:
+    """A 7500-style workbook holding only Sample Setup and Multicomponent Data (no Ct)."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    setup = workbook.active
+    setup.title = "Sample Setup"
+    setup.append(["Block Type", "96fast"])
+    setup.append(["Instrument Type", "sds7500fast"])
+    setup.append([])
+    setup.append(["Well", "Sample Name", "Target Name", "Task", "Reporter", "Quencher", "Quantity"])
+    for well in _layout():
+        setup.append([well["position"], well["sample"], well["target"], str(well["task"]).upper(), "SYBR", "None", None])
+    raw = workbook.create_sheet("Multicomponent Data")
+    raw.append(["Well", "Cycle", "SYBR", "ROX"])
+    for cycle in range(1, 4):
+        raw.append(["A1", float(cycle), 842270.0 + cycle, 363171.0])
+    target = Path(target)
+    target.write_bytes(deterministic_xlsx(workbook))
+    return target
+
+
+def deterministic_xlsx(workbook) -> bytes:
+    """The workbook's bytes without the save time (document properties, zip entry dates)."""
+    import datetime
+
+    fixed = datetime.datetime(2024, 3, 20, 10, 0, 0)
+    workbook.properties.created = workbook.properties.modified = fixed
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                import re
+
+                data = re.sub(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>", b"", data)
+            archive.writestr(zipfile.ZipInfo(info.filename, date_time=(2024, 3, 20, 10, 0, 0)), data, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def write_biorad_rdml(target: str | Path) -> Path:
