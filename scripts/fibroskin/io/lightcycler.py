@@ -14,8 +14,10 @@
 Raw fluorescence (``SamplePos``, ``Cycle#``, ``465-510`` ...) and sample information
 (``General:Pos`` ...) exports hold no Cp; they are refused with what to export instead.
 
-Layout from Roche's LightCycler 480 Instrument Operator's Manual (SW 1.5, "Exporting
-Analysis Results") and public examples of the export.
+Layout from public examples of the export (laboratory import code and analysis scripts that
+read it: ``Experiment: <name>  Selected Filter: SYBR Green I / HRM Dye (465-510)``, then
+``Include Color Pos Name Cp Concentration Standard Status``, ``Cp`` and ``Concentration``
+empty for wells in error).
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 _EXPORT_CP = (
-    "in the LightCycler 480 software, analyse the run with Abs Quant/2nd Derivative Max (Analysis > Create New "
-    "Analysis), then in the results table right-click > Export (text file)"
+    "in the LightCycler 480 software, analyse the run with Abs Quant/2nd Derivative Max, then export "
+    "that analysis' results table as a text file (Pos, Name, Cp ...)"
 )
 
 
