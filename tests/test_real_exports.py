@@ -24,6 +24,8 @@ from conftest import shared_data
 from fibroskin.errors import InputErrors
 
 EXPORTS = "qpcr_exports"
+# openpyxl (the independent parse) warns that Design & Analysis workbooks carry no default style
+pytestmark = pytest.mark.filterwarnings("ignore:Workbook contains no default style")
 RDML = "{http://www.rdml.org}"
 
 # --------------------------------------------------------------------------- independent parses
