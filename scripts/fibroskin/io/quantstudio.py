@@ -342,8 +342,12 @@ def _instrument_values(path: Path, table: pd.DataFrame, mapping: dict[str, str])
         if item not in by_item:
             continue
         keys = [sample_column, target_column] + ([task_column] if task_column else [])
-        for key, group in kept.groupby(keys, sort=True):
-            written = group[by_item[item]][group[by_item[item]] != ""]
+        groups = [(key, group[by_item[item]][group[by_item[item]] != ""]) for key, group in kept.groupby(keys, sort=True)]
+        # A replicate-group mean is one value per sample and target; a column that varies within
+        # them (some exports repeat each well's own Ct there) is not one, and is not checked.
+        if any(written.nunique() > 1 for _, written in groups):
+            continue
+        for key, written in groups:
             if len(written) and key[0] != "":
                 row = instrument_value(path, path.name, item, written.iloc[0], target=key[1], sample=key[0])
                 rows += [row] if row else []
