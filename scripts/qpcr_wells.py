@@ -12,3 +12,4 @@ for note in result.notes:
     log.info(note)
 write_tsv(result.wells, snakemake.output.wells)
 write_tsv(result.plate_offsets, snakemake.output.plate_offsets)
+write_tsv(result.instrument_values, snakemake.output.instrument_values)

@@ -361,3 +361,109 @@ def test_same_plate_twice_is_an_error(tmp_path):
     shutil.copy(FORMATS / "quantstudio_results.csv", copy)
     with pytest.raises(InputErrors, match="appears twice"):
         read_qpcr_files([FORMATS / "quantstudio_results.csv", copy])
+
+
+# --------------------------------------------------------------------------- our own files in every other vendor layout
+
+
+def _load_make_exports():
+    spec = importlib.util.spec_from_file_location("make_exports", FORMATS / "make_exports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def vendor_binaries(tmp_path_factory) -> dict[str, Path]:
+    return _load_make_exports().write_binary(tmp_path_factory.mktemp("vendors"))
+
+
+def test_committed_vendor_files_are_what_the_script_writes(tmp_path):
+    for path in _load_make_exports().write_text(tmp_path):
+        assert path.read_bytes() == (FORMATS / path.name).read_bytes(), path.name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("lightcycler480_abs_quant.txt", "lightcycler"),
+        ("sds7900_rq_results.txt", "sds7900"),
+        ("cfx_maestro_no_targets.csv", "cfx"),
+        ("rdml_lightcycler96.xml", "rdml"),
+        ("quantstudio_results_only.txt", "quantstudio"),
+    ],
+)
+def test_detect_vendor_formats(name, expected):
+    assert detect_format(FORMATS / name) == expected
+
+
+def test_lightcycler480_abs_quant_with_sample_information_as_plate_map():
+    wells, notes = read_qpcr_file(FORMATS / "lightcycler480_abs_quant.txt", plate_map=FORMATS / "lightcycler480_sample_info.txt")
+    assert len(wells) == 26  # 24 sample wells, 2 NTCs; C12 (Include = False) dropped
+    assert "C12" not in set(wells["well"]) and any("Include = False" in note and "lines 29" in note for note in notes)
+    first = _well(wells, "A1")
+    assert (first["line"], first["sample"], first["target"], first["cq"], first["task"]) == (3, "ctrl1", "GAPDH", 18.11, "unknown")
+    assert (_well(wells, "B3")["target"], _well(wells, "B3")["cq"]) == ("COL1A1", 24.81)
+    ntc = _well(wells, "C1")  # "Target Negative" in the sample information: an NTC without Cp
+    assert (ntc["task"], ntc["cq_raw"]) == ("ntc", "") and math.isnan(ntc["cq"])
+    with pytest.raises(InputErrors, match="names no target for any of its 26 wells") as caught:
+        read_qpcr_file(FORMATS / "lightcycler480_abs_quant.txt")
+    assert "plate map with columns well and target" in str(caught.value)
+
+
+def test_sds7900_rq_results_on_a_384_well_plate():
+    wells, notes = read_qpcr_file(FORMATS / "sds7900_rq_results.txt")
+    assert len(wells) == 27 and set(wells["plate"]) == {"fibroskin plate 1"}
+    assert wells["task"].value_counts().to_dict() == {"unknown": 25, "ntc": 2}
+    first = wells.iloc[0]
+    # well 101 of a 384-well plate (24 columns): row E, column 5
+    assert (first["line"], first["well"], first["sample"], first["target"], first["cq"], first["task"]) == (9, "E5", "ctrl1", "GAPDH", 18.112, "unknown")
+    undetermined = _well(wells, "M12")  # well 300
+    assert (undetermined["sample"], undetermined["target"], undetermined["cq_raw"]) == ("lesion2", "COL1A1", "Undetermined")
+    assert any("Summary Data" in note for note in notes) and any("384-well" in note for note in notes)
+
+
+def test_cfx_maestro_targets_from_the_plate_map_by_dye():
+    wells, notes = read_qpcr_file(FORMATS / "cfx_maestro_no_targets.csv", plate_map=FORMATS / "cfx_maestro_targets.tsv")
+    assert len(wells) == 26
+    a3 = wells[wells["well"] == "A3"].set_index("target")
+    assert a3.loc["COL1A1", "cq"] == 24.806 and a3.loc["GAPDH", "cq"] == 18.475 and set(a3["sample"]) == {"ctrl2"}
+    assert any("took their target from the plate map" in note for note in notes)
+
+
+def test_lightcycler96_rdml_conventions():
+    wells, notes = read_qpcr_file(FORMATS / "rdml_lightcycler96.xml")
+    assert len(wells) == 26 and set(wells["target"]) == {"GAPDH", "COL1A1"}  # the Cy5 channel has no target
+    assert set(wells["sample"]) == {*_load_make_exports().SAMPLES, "NTC"}
+    ntc = wells[wells["task"] == "ntc"].set_index("target")
+    assert ntc.loc["GAPDH", "cq_raw"] == "100" and math.isnan(ntc.loc["GAPDH", "cq"])
+    assert ntc.loc["COL1A1", "cq_raw"] == "55.31" and math.isnan(ntc.loc["COL1A1", "cq"])
+    assert any("Cq value(s) of 100 (LightCycler 96" in note for note in notes)
+    assert any("beyond the run's last cycle (45)" in note for note in notes)
+    assert _well(wells, "A1", target="GAPDH")["cq"] == 18.11
+
+
+def test_quantstudio_results_only_export():
+    wells, notes = read_qpcr_file(FORMATS / "quantstudio_results_only.txt")
+    assert wells.loc[wells["task"] == "standard", "quantity"].tolist() == [1000.0, 1000.0, 10000.0, 10000.0, 100000.0, 100000.0]
+    assert math.isnan(_well(wells, "A7")["quantity"])  # the interpolated quantity of an unknown is not kept
+    assert any("repeats column(s) Target Name, Task" in note for note in notes)
+
+
+def test_design_and_analysis_workbook(vendor_binaries):
+    wells, notes = read_qpcr_file(vendor_binaries["design_and_analysis"])
+    assert len(wells) == 28  # 24 sample wells, 2 NTCs, 2 standards; the unused well C12 skipped
+    first = _well(wells, "A1")
+    assert (first["line"], first["sample"], first["target"], first["cq"]) == (26, "ctrl1", "GAPDH", 18.112)
+    assert wells.loc[wells["task"] == "standard"].set_index("well")["quantity"].to_dict() == {"D1": 1000.0, "D2": 100000.0}
+    assert any("unused well(s)" in note and "lines 52" in note for note in notes)
+
+
+def test_biorad_rdml_zip(vendor_binaries):
+    path = vendor_binaries["biorad_rdml"]
+    assert path.read_bytes()[:4] == b"PK\x07\x08"
+    assert detect_format(path) == "rdml"
+    wells, notes = read_qpcr_file(path)
+    assert len(wells) == 26 and set(wells["plate"]) == {"Amp Step 3_SYBR"}
+    assert (_well(wells, "B3")["sample"], _well(wells, "B3")["cq"]) == ("ctrl2", 24.806)
+    assert any("read its member experiment.xml" in note for note in notes)

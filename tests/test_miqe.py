@@ -351,6 +351,67 @@ def test_ntc_within_five_cycles_of_latest_sample_is_flagged():
     assert not exactly_five["flagged"].iloc[0]
 
 
+def test_ntc_is_compared_only_with_the_sample_cq_that_enter_the_analysis():
+    wells = make_wells(
+        [{"sample": "s1", "target": "G", "cq": 25.0},
+         {"sample": "s1", "target": "G", "cq": 38.0},   # above max_cq 35: not detected in the analysis
+         {"sample": "s2", "target": "G", "cq": 33.0},   # a sample excluded (no reference gene)
+         {"target": "G", "cq": 31.0, "task": "ntc"}]
+    )
+    analysed = pd.Series([True, False, False, False])
+    ntc = miqe.check_ntc(wells, analysed=analysed)
+    # latest analysed sample Cq is 25: the NTC at 31 is 6 cycles behind, not contamination
+    assert ntc["latest_sample_cq"].tolist() == [25.0]
+    assert ntc["cycles_after_latest_sample"].tolist() == [6.0]
+    assert not ntc["flagged"].iloc[0]
+    # counting the unused wells (latest 38) would call it within 5 cycles of the samples
+    assert miqe.check_ntc(wells)["flagged"].iloc[0]
+
+
+def test_analysed_sample_wells_follow_qc_and_excluded_samples():
+    from fibroskin.qpcr_steps import analysed_sample_wells
+
+    qc = pd.DataFrame({"sample": ["s1", "s1", "s2", ""], "target": ["G", "G", "G", "G"], "used": [True, False, True, False]})
+    delta = pd.DataFrame({"sample": ["s1", "s2"], "target": ["G", "G"], "dcq": [1.5, np.nan]})
+    assert analysed_sample_wells(qc, delta).tolist() == [True, False, False, False]
+
+
+# --------------------------------------------------------------------------- instrument values
+
+
+def test_instrument_values_are_checked_against_a_hand_calculation():
+    # slope exactly -3.3: Cq 30.0, 26.7, 23.4 at 10, 100, 1000 copies; E = 10^(1/3.3) = 2.009233
+    wells = make_wells(
+        [{"sample": "std", "target": "G", "cq": cq, "task": "standard", "quantity": q} for cq, q in ((30.0, 10), (26.7, 100), (23.4, 1000))]
+        + [{"sample": "s1", "target": "G", "cq": 24.0}, {"sample": "s1", "target": "G", "cq": 24.2},
+           {"sample": "s1", "target": "R", "cq": 20.0}]
+    )
+    wells["cq_raw"] = wells["cq"].map(lambda value: f"{value:.3f}")
+    values = pd.DataFrame(
+        [
+            {"file": "test.tsv", "plate": "", "target": "G", "sample": "", "item": "slope", "value": -3.3, "decimals": 3, "wells": ""},
+            {"file": "test.tsv", "plate": "", "target": "G", "sample": "", "item": "efficiency_pct", "value": 100.923, "decimals": 3, "wells": ""},
+            {"file": "test.tsv", "plate": "", "target": "G", "sample": "s1", "item": "cq_mean", "value": 24.1, "decimals": 3, "wells": ""},
+            {"file": "test.tsv", "plate": "", "target": "R", "sample": "s1", "item": "cq_mean", "value": 20.0, "decimals": 3, "wells": ""},
+            {"file": "test.tsv", "plate": "", "target": "G", "sample": "s1", "item": "delta_cq_mean", "value": 4.2, "decimals": 3, "wells": ""},
+        ]
+    )
+    checks = miqe.compare_instrument_values(wells, values).set_index(["item", "target"])
+    assert checks.at[("slope", "G"), "fibroskin_value"] == pytest.approx(-3.3, abs=1e-12)
+    assert checks.at[("efficiency_pct", "G"), "fibroskin_value"] == pytest.approx((10 ** (1 / 3.3) - 1) * 100)
+    assert (10 ** (1 / 3.3) - 1) * 100 == pytest.approx(100.9233, abs=1e-4)
+    assert checks.at[("efficiency_pct", "G"), "agrees"] and checks.at[("slope", "G"), "agrees"]
+    assert checks.at[("cq_mean", "G"), "fibroskin_value"] == pytest.approx(24.1)
+    # Delta Cq against R, the target without a Delta of its own: 24.1 - 20.0 = 4.1, not 4.2
+    assert checks.at[("delta_cq_mean", "G"), "fibroskin_value"] == pytest.approx(4.1)
+    assert not checks.at[("delta_cq_mean", "G"), "agrees"]
+    notes = miqe.instrument_check_notes(checks.reset_index())
+    assert any(note.startswith("WARNING: test.tsv: instrument delta_cq_mean: 0 of 1 agree") for note in notes)
+    summary = miqe.miqe_summary(wells, instrument_checks=checks.reset_index())
+    row = summary[summary["item"] == "instrument delta cq mean"].iloc[0]
+    assert row["value"] == "0/1" and "DIFFER: s1 4.2 vs 4.1" in row["note"]
+
+
 # --------------------------------------------------------------------------- inter-plate calibration
 
 

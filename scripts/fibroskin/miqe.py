@@ -21,6 +21,7 @@ References
 from __future__ import annotations
 
 import platform
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
@@ -558,20 +559,36 @@ def reference_stability(
 # --------------------------------------------------------------------------- NTC
 
 
-def check_ntc(wells: pd.DataFrame, margin: float = NTC_MARGIN_CYCLES) -> pd.DataFrame:
-    """Flag NTC wells detected within ``margin`` cycles of the latest sample Cq of the target.
+def check_ntc(wells: pd.DataFrame, margin: float = NTC_MARGIN_CYCLES, analysed: pd.Series | np.ndarray | None = None) -> pd.DataFrame:
+    """Flag NTC wells detected within ``margin`` cycles of the latest analysed sample Cq of the target.
 
     An NTC at Cq 36 when samples come up by Cq 25 contributes < 0.1 % of the signal
     (2^-11); one within 5 cycles (> 3 %) distorts the latest samples.
+
+    Parameters
+    ----------
+    wells
+        Tidy well table.
+    margin
+        Cycles an NTC must stay behind the latest sample.
+    analysed
+        Boolean per row of ``wells``: the sample wells whose Cq enters the analysis (detected,
+        not above ``max_cq``, not a dropped outlier, of a sample that is not excluded). Only
+        those set the latest sample Cq: a replicate above the cut-off, or a sample excluded
+        for want of a reference gene, would hide a contaminated NTC. ``None``: every
+        detected sample well.
 
     Returns
     -------
     DataFrame
         One row per NTC well: ``file``, ``line``, ``plate``, ``well``, ``target``, ``cq``,
-        ``latest_sample_cq`` (max detected Cq of unknown wells of the target),
+        ``latest_sample_cq`` (max Cq of the analysed sample wells of the target),
         ``cycles_after_latest_sample`` (cq - latest_sample_cq), ``flagged`` (bool), ``note``.
     """
-    latest = wells[(wells["task"] == "unknown") & np.isfinite(wells["cq"])].groupby("target")["cq"].max()
+    samples = (wells["task"] == "unknown") & np.isfinite(wells["cq"])
+    if analysed is not None:
+        samples &= np.asarray(analysed, dtype=bool)
+    latest = wells[samples].groupby("target")["cq"].max()
     ntc = wells[wells["task"] == "ntc"][["file", "line", "plate", "well", "target", "cq"]].copy()
     ntc["latest_sample_cq"] = ntc["target"].map(latest)
     ntc["cycles_after_latest_sample"] = ntc["cq"] - ntc["latest_sample_cq"]
@@ -583,6 +600,230 @@ def check_ntc(wells: pd.DataFrame, margin: float = NTC_MARGIN_CYCLES) -> pd.Data
         default=f"detected, more than {margin:g} cycles after the latest sample",
     )
     return ntc.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- instrument values
+
+#: Columns of ``results/qpcr/instrument_values.tsv``.
+INSTRUMENT_CHECK_COLUMNS = [
+    "file",
+    "plate",
+    "target",
+    "sample",
+    "item",
+    "file_value",
+    "fibroskin_value",
+    "difference",
+    "agrees",
+    "note",
+]
+
+_CURVE_COLUMNS = {
+    "slope": "slope",
+    "intercept": "intercept",
+    "r_squared": "r_squared",
+    "efficiency_pct": "efficiency_pct",
+    "amplification": "amplification",
+}
+
+
+def _tolerance(value: float, decimals: int) -> float:
+    """Half a unit of the last printed decimal; full doubles (>= 10 decimals) to 1e-9 relative."""
+    if 0 <= decimals < 10:
+        return 0.5 * 10.0**-decimals + 1e-12
+    return max(abs(value) * 1e-9, 1e-12)
+
+
+def _cq_half_unit(raw: pd.Series) -> float:
+    """The largest rounding error of Cq values as printed: half a unit of their last decimal."""
+    decimals = [len(text.split(".", 1)[1]) if "." in text else 0 for text in raw.astype(str) if text and text[0].isdigit()]
+    return 0.5 * 10.0 ** -min(decimals) if decimals and min(decimals) < 10 else 0.0
+
+
+def _curve_rounding(standards: pd.DataFrame, half_unit: float) -> dict[str, float]:
+    """Largest change of each fitted value that Cq rounding of +-``half_unit`` can cause.
+
+    The slope is linear in the Cq values: slope = sum (x - mean x) Cq / Sxx, so its bound is
+    ``half_unit * sum|x - mean x| / Sxx``; efficiency and amplification follow through
+    their derivatives, the intercept through ``mean Cq - slope * mean x``.
+    """
+    x = np.log10(standards["quantity"].to_numpy(float))
+    if len(x) < 2 or half_unit == 0:
+        return dict.fromkeys(_CURVE_COLUMNS, 0.0)
+    centred = x - x.mean()
+    slope_bound = half_unit * np.abs(centred).sum() / (centred**2).sum()
+    fit_slope = np.polyfit(x, standards["cq"].to_numpy(float), 1)[0]
+    amplification = 10 ** (-1 / fit_slope)
+    amplification_bound = amplification * np.log(10) / fit_slope**2 * slope_bound
+    return {
+        "slope": slope_bound,
+        "intercept": half_unit + abs(x.mean()) * slope_bound,
+        "r_squared": 0.0,
+        "amplification": amplification_bound,
+        "efficiency_pct": 100 * amplification_bound,
+    }
+
+
+def _reference_targets(group: pd.DataFrame, sample: str, delta_item: str, mean_item: str, wells: pd.DataFrame) -> list[str]:
+    """The target a file's Delta Cq of ``sample`` was taken against: it has no Delta Cq itself."""
+    with_delta = set(group.loc[(group["item"] == delta_item) & (group["sample"] == sample), "target"])
+    with_mean = set(group.loc[(group["item"] == mean_item) & (group["sample"] == sample), "target"])
+    candidates = (with_mean or set(wells.loc[wells["sample"] == sample, "target"])) - with_delta
+    return sorted(candidates)
+
+
+def compare_instrument_values(wells: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
+    """Check the numbers an instrument wrote into its export against fibroskin's own.
+
+    Standard-curve slope, intercept, r², efficiency and amplification factor are compared
+    with :func:`fit_standard_curves` on the same file's (plate's) standard wells; Cq means
+    with the mean of the detected replicates fibroskin read; Delta Cq means with the
+    difference of those means to the target the file normalised against (the one without a
+    Delta Cq of its own); Design & Analysis's efficiency-adjusted EqCq (= Cq x log2 E) and
+    Delta EqCq with fibroskin's mean Cq and fitted amplification factors (Pfaffl's dCq).
+    A value agrees when it is within half a unit of the last decimal the file prints.
+
+    QuantStudio's classic software computes the efficiency from its slope rounded to the
+    printed 3 decimals; an efficiency that agrees only that way agrees, with a note.
+
+    Returns
+    -------
+    DataFrame
+        :data:`INSTRUMENT_CHECK_COLUMNS`, sorted by file, plate, item, target and sample.
+    """
+    rows: list[dict[str, object]] = []
+    if values is None or values.empty:
+        return pd.DataFrame(columns=INSTRUMENT_CHECK_COLUMNS)
+    values = values.fillna({"plate": "", "sample": "", "target": ""})
+    for (file, plate), group in values.groupby(["file", "plate"], sort=True):
+        scope = wells[wells["file"] == file]
+        if plate:
+            scope = scope[scope["plate"] == plate]
+        curves = fit_standard_curves(scope).set_index("target")
+        detected = scope[np.isfinite(scope["cq"])]
+        means = detected.groupby(["sample", "target"])["cq"].mean()
+        counts = detected.groupby(["sample", "target"])["cq"].size()
+        half_units = detected.groupby(["sample", "target"])["cq_raw"].agg(_cq_half_unit)
+        standards = detected[(detected["task"] == "standard") & (detected["quantity"] > 0)]
+        slopes = group[group["item"] == "slope"].set_index("target")
+        for entry in group.itertuples(index=False):
+            ours, note = np.nan, ""
+            target, sample, item = entry.target, entry.sample, entry.item
+            tolerance = _tolerance(float(entry.value), int(entry.decimals))
+            if item in _CURVE_COLUMNS:
+                if target in curves.index and np.isfinite(curves.at[target, "slope"]):
+                    ours = float(curves.at[target, _CURVE_COLUMNS[item]])
+                    own = standards[standards["target"] == target]
+                    rounding = _curve_rounding(own, _cq_half_unit(own["cq_raw"]))[item]
+                    note = f"fibroskin's fit of the {int(curves.at[target, 'n_points'])} standard wells of this file"
+                    if rounding > 1e-9:
+                        note += f"; rounding of the printed Cq allows +-{rounding:.2g}"
+                    tolerance += rounding
+                    if item == "efficiency_pct" and abs(ours - entry.value) > tolerance:
+                        # ABI software (StepOne) derives the efficiency from its slope rounded to
+                        # the 3 decimals it prints.
+                        printed = int(slopes.at[target, "decimals"]) if target in slopes.index else 3
+                        rounded_slope = round(float(curves.at[target, "slope"]), printed)
+                        from_rounded = (10 ** (-1 / rounded_slope) - 1) * 100
+                        if 0 <= printed < 10 and abs(from_rounded - entry.value) <= tolerance:
+                            note = (
+                                f"the software computes the efficiency from the slope rounded to {printed} decimals "
+                                f"({rounded_slope:.{printed}f}); from the unrounded slope fibroskin gets {ours:.4f}%"
+                            )
+                            ours = from_rounded
+                else:
+                    note = "not comparable: no standard wells with a quantity for this target in the file"
+                    if item == "amplification" and Path(str(file)).suffix.lower() in (".rdml", ".xml"):
+                        note += " (RDML's amplificationEfficiency may come from curve analysis, e.g. LinRegPCR)"
+            elif item == "cq_mean":
+                if (sample, target) in means.index:
+                    ours = float(means[(sample, target)])
+                    tolerance += half_units[(sample, target)]
+                    note = f"mean of the {int(counts[(sample, target)])} detected well(s) read"
+                else:
+                    note = "not comparable: no well of this sample and target has a Cq"
+            elif item in ("delta_cq_mean", "delta_eqcq_mean"):
+                mean_item = "cq_mean" if item == "delta_cq_mean" else "eqcq_mean"
+                references = _reference_targets(group, sample, item, mean_item, scope)
+                if len(references) == 1 and (sample, target) in means.index and (sample, references[0]) in means.index:
+                    reference = references[0]
+                    tolerance += half_units[(sample, target)] + half_units[(sample, reference)]
+                    if item == "delta_cq_mean":
+                        ours = float(means[(sample, target)] - means[(sample, reference)])
+                        note = f"mean Cq minus mean Cq of {reference}"
+                    else:
+                        weight_t, weight_r = np.log2(_amplification(curves, target)), np.log2(_amplification(curves, reference))
+                        ours = float(weight_t * means[(sample, target)] - weight_r * means[(sample, reference)])
+                        note = f"Pfaffl dCq against {reference} with fibroskin's amplification factors {_amplification_text(curves, [target, reference])}"
+                else:
+                    note = f"not comparable: the reference of the Delta is not identified ({', '.join(references) or 'none'})"
+            elif item == "eqcq_mean":
+                if (sample, target) in means.index:
+                    amplification = _amplification(curves, target)
+                    ours = float(np.log2(amplification) * means[(sample, target)])
+                    tolerance += half_units[(sample, target)]
+                    implied = 2 ** (entry.value / means[(sample, target)])
+                    note = f"Cq x log2(E) with fibroskin's {_amplification_text(curves, [target])}; the file's EqCq implies E {implied:.4f}"
+            difference = ours - float(entry.value) if np.isfinite(ours) else np.nan
+            rows.append(
+                {
+                    "file": file,
+                    "plate": plate,
+                    "target": target,
+                    "sample": sample,
+                    "item": item,
+                    "file_value": float(entry.value),
+                    "fibroskin_value": ours,
+                    "difference": difference,
+                    "agrees": bool(np.isfinite(difference) and abs(difference) <= tolerance),
+                    "note": note,
+                }
+            )
+    table = pd.DataFrame(rows, columns=INSTRUMENT_CHECK_COLUMNS)
+    return table.sort_values(["file", "plate", "item", "target", "sample"], kind="stable").reset_index(drop=True)
+
+
+def _amplification(curves: pd.DataFrame, target: str) -> float:
+    """The fitted amplification factor, or 2 (100 %) without a standard curve, as the software assumes."""
+    if target in curves.index and np.isfinite(curves.at[target, "amplification"]):
+        return float(curves.at[target, "amplification"])
+    return 2.0
+
+
+def _amplification_text(curves: pd.DataFrame, targets: list[str]) -> str:
+    return ", ".join(
+        f"{target} E {_amplification(curves, target):.4f}" + ("" if target in curves.index and np.isfinite(curves.at[target, "amplification"]) else " (no standard curve: 2)")
+        for target in targets
+    )
+
+
+def instrument_check_notes(checks: pd.DataFrame, limit: int = 5) -> list[str]:
+    """Log lines: every standard-curve value, and per file and item the Cq means that differ."""
+    notes = []
+    for (file, item), group in checks.groupby(["file", "item"], sort=True):
+        if item in _CURVE_COLUMNS:
+            for row in group.itertuples(index=False):
+                if not np.isfinite(row.fibroskin_value):
+                    notes.append(f"{file}: instrument {item} of {row.target} {row.file_value:g}: {row.note}")
+                    continue
+                verdict = "agrees with" if row.agrees else "DIFFERS from"
+                notes.append(
+                    f"{'' if row.agrees else 'WARNING: '}{file}: instrument {item} of {row.target} {row.file_value:g} {verdict} "
+                    f"fibroskin's {row.fibroskin_value:.6g} ({row.note})"
+                )
+            continue
+        compared = group[np.isfinite(group["fibroskin_value"])]
+        differing = compared[~compared["agrees"]]
+        text = f"{file}: instrument {item}: {len(compared) - len(differing)} of {len(compared)} agree with fibroskin's"
+        if len(group) > len(compared):
+            text += f" ({len(group) - len(compared)} not comparable)"
+        if len(differing):
+            shown = "; ".join(
+                f"{row.sample}/{row.target} file {row.file_value:g} vs {row.fibroskin_value:.6g}" for row in differing.head(limit).itertuples(index=False)
+            )
+            text = f"WARNING: {text}; differing: {shown}" + (" ..." if len(differing) > limit else "")
+        notes.append(text)
+    return notes
 
 
 # --------------------------------------------------------------------------- inter-plate calibration
@@ -674,6 +915,7 @@ def miqe_summary(
     ntc: pd.DataFrame | None = None,
     cq_cutoff: float | None = None,
     software: Mapping[str, str] | None = None,
+    instrument_checks: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One tidy MIQE table for ``results/qpcr/miqe.tsv``.
 
@@ -692,6 +934,10 @@ def miqe_summary(
         number of sample wells beyond it).
     software
         Extra ``{name: version}`` (e.g. the instrument software from the exports).
+    instrument_checks
+        :func:`compare_instrument_values`: each standard-curve value the instrument wrote,
+        with fibroskin's and whether they agree; Cq and Delta Cq means summarised per file,
+        item and target (``results/qpcr/instrument_values.tsv`` has every one).
 
     Returns
     -------
@@ -741,8 +987,36 @@ def miqe_summary(
     if pairwise_variation is not None:
         for entry in pairwise_variation.itertuples(index=False):
             rows.append((f"geNorm pairwise variation {entry.comparison}", "", entry.v, f"{'<' if entry.v < GENORM_V_LIMIT else '>='} {GENORM_V_LIMIT:g}"))
+    if instrument_checks is not None and len(instrument_checks):
+        rows += _instrument_rows(instrument_checks)
     for name, version in software_versions(software).items():
         rows.append(("software", name, version, ""))
     summary = pd.DataFrame(rows, columns=["item", "target", "value", "note"])
     summary["value"] = summary["value"].map(lambda v: round(float(v), 4) if isinstance(v, (float, np.floating)) else v)
     return summary
+
+
+def _instrument_rows(checks: pd.DataFrame) -> list[tuple[str, str, object, str]]:
+    """MIQE rows for the values instrument software wrote into the exports."""
+    rows = []
+    for (file, item), group in checks.groupby(["file", "item"], sort=True):
+        name = Path(str(file)).name
+        if item in _CURVE_COLUMNS:
+            for row in group.itertuples(index=False):
+                if np.isfinite(row.fibroskin_value):
+                    verdict = "agrees with" if row.agrees else "DIFFERS from"
+                    note = f"{name}: {verdict} fibroskin's {row.fibroskin_value:.6g} ({row.note})"
+                else:
+                    note = f"{name}: {row.note}"
+                rows.append((f"instrument {item.replace('_', ' ')}", row.target, row.file_value, note))
+            continue
+        for target, per_target in group.groupby("target", sort=True):
+            compared = per_target[np.isfinite(per_target["fibroskin_value"].astype(float))]
+            differing = compared[~compared["agrees"].astype(bool)]
+            note = f"{name}: {len(compared) - len(differing)} of {len(compared)} agree with fibroskin's"
+            if len(differing):
+                note += "; DIFFER: " + "; ".join(
+                    f"{row.sample} {row.file_value:g} vs {row.fibroskin_value:.6g}" for row in differing.head(3).itertuples(index=False)
+                ) + (" ..." if len(differing) > 3 else "")
+            rows.append((f"instrument {item.replace('_', ' ')}", target, f"{len(compared) - len(differing)}/{len(compared)}", note))
+    return rows

@@ -14,7 +14,7 @@ import pandas as pd
 from fibroskin import miqe, qpcr, qpcr_model
 from fibroskin.config import Contrast, Design, QpcrSettings
 from fibroskin.io.cq import WELL_COLUMNS
-from fibroskin.io.instruments import read_qpcr_files
+from fibroskin.io.instruments import read_exports
 from fibroskin.stats import holm
 
 #: Columns of ``results/qpcr/efficiency.tsv``.
@@ -34,11 +34,17 @@ EFFICIENCY_COLUMNS = [
 
 @dataclass
 class Wells:
-    """The tidy wells of a run after inter-plate calibration, and what was done to them."""
+    """The tidy wells of a run after inter-plate calibration, and what was done to them.
+
+    ``instrument_values`` compares the values the instrument software wrote into the
+    exports (standard curves, Cq and Delta Cq means) with fibroskin's own, on the wells as
+    read (before calibration): :data:`fibroskin.miqe.INSTRUMENT_CHECK_COLUMNS`.
+    """
 
     wells: pd.DataFrame
     plate_offsets: pd.DataFrame
     notes: list[str]
+    instrument_values: pd.DataFrame
 
 
 def read_wells(settings: QpcrSettings) -> Wells:
@@ -47,7 +53,10 @@ def read_wells(settings: QpcrSettings) -> Wells:
     Calibration runs only when some sample and target were measured on two or more plates
     and ``calibrate_plates`` is on; otherwise the offsets table is empty.
     """
-    wells, notes = read_qpcr_files(list(settings.cq_tables), format=settings.format, plate_map=settings.plate_map)
+    export = read_exports(list(settings.cq_tables), format=settings.format, plate_map=settings.plate_map)
+    wells, notes = export.wells, list(export.notes)
+    checks = miqe.compare_instrument_values(wells, export.instrument_values)
+    notes += miqe.instrument_check_notes(checks)
     offsets = pd.DataFrame(columns=["plate", "target", "plate_offset", "n_calibrators"])
     unknown = wells[wells["task"] == "unknown"]
     on_several_plates = unknown.groupby(["sample", "target"])["plate"].nunique() > 1
@@ -58,7 +67,20 @@ def read_wells(settings: QpcrSettings) -> Wells:
             f"inter-plate calibration: {int(on_several_plates.sum())} (sample, target) pairs measured on several "
             f"plates; largest plate offset {offsets['plate_offset'].abs().max():.3f} cycles"
         )
-    return Wells(wells[WELL_COLUMNS].reset_index(drop=True), offsets.reset_index(drop=True), notes)
+    return Wells(wells[WELL_COLUMNS].reset_index(drop=True), offsets.reset_index(drop=True), notes, checks)
+
+
+def analysed_sample_wells(qc: pd.DataFrame, delta: pd.DataFrame) -> pd.Series:
+    """Per well of ``qc``: does its Cq enter the analysis?
+
+    A sample well whose Cq is used for its sample's mean (detected, not above ``max_cq``, not a
+    dropped outlier) of a (sample, target) that has a dCq (the sample is not excluded for
+    want of a reference gene).
+    """
+    with_dcq = delta.loc[np.isfinite(delta["dcq"].astype(float)), ["sample", "target"]]
+    keys = pd.MultiIndex.from_frame(qc[["sample", "target"]].astype(str))
+    has_dcq = keys.isin(pd.MultiIndex.from_frame(with_dcq.astype(str)))
+    return pd.Series(qc["used"].astype(bool).to_numpy() & has_dcq, index=qc.index)
 
 
 def efficiency_table(wells: pd.DataFrame, settings: QpcrSettings) -> pd.DataFrame:

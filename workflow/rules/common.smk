@@ -153,6 +153,7 @@ def all_outputs():
             table=[
                 "wells",
                 "plate_offsets",
+                "instrument_values",
                 "efficiency",
                 "delta_cq",
                 "qc",

@@ -5,6 +5,7 @@ rule qpcr_wells:
     output:
         wells="results/qpcr/wells.tsv",
         plate_offsets="results/qpcr/plate_offsets.tsv",
+        instrument_values="results/qpcr/instrument_values.tsv",
     log:
         "logs/qpcr/wells.log",
     benchmark:
@@ -191,6 +192,9 @@ rule qpcr_miqe:
         wells="results/qpcr/wells.tsv",
         stability="results/qpcr/reference_stability.tsv",
         pairwise_variation="results/qpcr/pairwise_variation.tsv",
+        instrument_values="results/qpcr/instrument_values.tsv",
+        qc="results/qpcr/qc.tsv",
+        delta_cq="results/qpcr/delta_cq.tsv",
     output:
         miqe=report(
             "results/qpcr/miqe.tsv",

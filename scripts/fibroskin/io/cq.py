@@ -88,6 +88,25 @@ def parse_task(value: str) -> str | None:
     return None
 
 
+def exact_floats(text: pd.Series) -> np.ndarray:
+    """Strings to floats exactly as Python reads them (NaN where not a number).
+
+    ``pd.to_numeric`` may land one unit in the last place away from the written decimal
+    (``26.776044845581055`` -> ``26.77604484558105``); instrument workbooks hold full doubles,
+    which must come back bit for bit.
+    """
+
+    def convert(value: object) -> float:
+        if isinstance(value, str) and "_" in value:
+            return float("nan")  # float() reads "1_000"; no instrument writes it
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return float("nan")
+
+    return np.fromiter((convert(value) for value in text.to_numpy()), dtype=float, count=len(text))
+
+
 def parse_cq_values(
     raw: pd.Series, lines: pd.Series, file: str | Path, column: str, errors: ErrorCollector
 ) -> tuple[np.ndarray, list[str]]:
@@ -119,7 +138,7 @@ def parse_cq_values(
         else:
             text = text.where(not_detected, text.str.replace(",", ".", regex=False))
             notes.append(f"{file}: column '{column}' uses decimal commas; read 23,45 as 23.45")
-    values = pd.to_numeric(text.where(~not_detected), errors="coerce").to_numpy(dtype=float)
+    values = exact_floats(text.where(~not_detected, ""))
     bad = np.isnan(values) & ~not_detected.to_numpy()
     for index in np.flatnonzero(bad):
         if _COMMA_DECIMAL.match(text.iloc[index]):
@@ -152,7 +171,7 @@ def parse_quantities(raw: pd.Series, lines: pd.Series, file: str | Path, errors:
     text = text.where(~thousands, text.str.replace(",", "", regex=False))
     text = text.where(thousands, text.str.replace(",", ".", regex=False))
     empty = text.str.lower().isin({"", "na", "nan", "n/a", "-"})
-    values = pd.to_numeric(text.where(~empty), errors="coerce").to_numpy(dtype=float)
+    values = exact_floats(text.where(~empty, ""))
     for index in np.flatnonzero(np.isnan(values) & ~empty.to_numpy()):
         errors.add(
             "quantity is not a number",

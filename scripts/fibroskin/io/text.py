@@ -159,9 +159,34 @@ def read_table_text(decoded: DecodedText, first_line: int = 1) -> tuple[pd.DataF
     if len(keep) < width:
         decoded.notes.append(f"{decoded.path}: {width - len(keep)} empty trailing column(s) ignored")
     table = table[keep]
-    table.columns = [header[i] if header[i] else f"column_{i + 1}" for i in keep]
+    names = [header[i] if header[i] else f"column_{i + 1}" for i in keep]
+    table.columns = unique_column_names(names, decoded.path, decoded.notes, table)
     table["__line__"] = line_numbers
     return table.reset_index(drop=True), delimiter
+
+
+def unique_column_names(names: list[str], path: Path, notes: list[str], table: pd.DataFrame | None = None) -> list[str]:
+    """Keep the first of repeated header names; later ones become ``"<name> (2)"``, noted.
+
+    QuantStudio's 2024 results export repeats ``Target Name`` and ``Task`` at the end of its
+    header. The first occurrence is the one read; the note says whether the repeats hold the
+    same values.
+    """
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        key = name.strip().lower()
+        seen[key] = seen.get(key, 0) + 1
+        unique.append(name if seen[key] == 1 else f"{name} ({seen[key]})")
+    repeated = [name for name in dict.fromkeys(names) if seen[name.strip().lower()] > 1]
+    if repeated:
+        agreement = ""
+        if table is not None:
+            positions = {name: [i for i, other in enumerate(names) if other.strip().lower() == name.strip().lower()] for name in repeated}
+            same = all((table.iloc[:, cols[0]] == table.iloc[:, col]).all() for cols in positions.values() for col in cols[1:])
+            agreement = " (the repeats hold the same values)" if same else " (the repeats hold DIFFERENT values; the first is used)"
+        notes.append(f"{path}: the header repeats column(s) {', '.join(repeated)}; the first of each is read{agreement}")
+    return unique
 
 
 def extra_field_errors(

@@ -621,6 +621,169 @@ case(
     messages=["cfx_cq_results_decimal_comma.csv", "decimal comma"],
 )
 
+
+# Instrument families added with the real-export suite (issue 13): fibroskin's own small files in
+# each vendor layout (tests/data/formats/make_exports.py, skin biopsies ctrl1-3 / lesion1-3).
+def _make_exports():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_exports", FORMATS / "make_exports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+VENDORS = _make_exports()
+VENDOR_SHEET = join(["sample\tcondition"] + [f"{sample}\thealthy" for sample in VENDORS.HEALTHY] + [f"{sample}\tlesional" for sample in VENDORS.LESIONAL])
+
+
+def vendor_case_files(**files: str | bytes) -> dict[str, str | bytes]:
+    return {"samples.tsv": VENDOR_SHEET, **files}
+
+
+def vendor_bytes(write) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return write(Path(folder) / "file").read_bytes()
+
+
+QS_HEADER_BLOCK = "* Block Type = 96-Well Block (0.2mL)\n* Chemistry = TAQMAN\n* Instrument Type = QuantStudio(TM) 6 Flex System\n"
+case(
+    "export_quantstudio_presence_absence",
+    "A QuantStudio presence/absence run (calls per well, no quantification) given as a Cq table.",
+    files=vendor_case_files(**{"plate.txt": QS_HEADER_BLOCK + "* Experiment Type = Presence/Absence\n\n[Results]\n"
+        "Well\tWell Position\tOmit\tSample Name\tTarget Name\tTask\tReporter\tQuencher\tRn\tCall\tCT\n"
+        "1\tA1\tfalse\tctrl1\tCOL1A1\tUNKNOWN\tFAM\tNFQ-MGB\t1.130\tPresence\t24.3\n"}),
+    config=export_config("plate.txt"),
+    messages=["plate.txt: QuantStudio presence/absence experiment (Experiment Type = Presence/Absence)", "no Cq-based quantification"],
+)
+case(
+    "export_quantstudio_genotyping",
+    "A QuantStudio SNP genotyping run (allele calls) given as a Cq table.",
+    files=vendor_case_files(**{"plate.txt": QS_HEADER_BLOCK + "* Experiment Type = Genotyping\n\n[Results]\n"
+        "Well\tWell Position\tOmit\tSample Name\tSNP Assay Name\tTask\tAllele1 Ct\tAllele2 Ct\tCall\n"
+        "1\tA1\tfalse\tctrl1\tCYP19_2\tUNKNOWN\t27.546\t29.013\tHeterozygous\n"}),
+    config=export_config("plate.txt"),
+    messages=["plate.txt: QuantStudio genotyping experiment", "no Cq-based quantification"],
+)
+case(
+    "export_quantstudio_repeated_columns_accepted",
+    "A QuantStudio 7 Flex results-only export whose header repeats Target Name and Task, with quantities "
+    "written with thousands separators (1,000.000): read, with notes.",
+    files={"standards.txt": drop_lines((FORMATS / "quantstudio_results_only.txt").read_text(), lambda n, row: "UNKNOWN" not in row)},
+    config={"qpcr": {"cq_tables": ["cq.tsv", "standards.txt"]}, "rnaseq": None},
+    expect="accept",
+    messages=["standards.txt: the header repeats column(s) Target Name, Task", "quantities written with thousands separators"],
+    cli=False,
+)
+case(
+    "export_workbook_without_results",
+    "A 7500 workbook exported with the plate setup and raw fluorescence sheets only, no Results.",
+    files=vendor_case_files(**{"plate.xlsx": vendor_bytes(VENDORS.workbook_without_results)}),
+    config=export_config("plate.xlsx"),
+    messages=["plate.xlsx: 7500 workbook holds only the Sample Setup and Multicomponent Data sheets", "no Ct values"],
+)
+case(
+    "export_design_and_analysis_accepted",
+    "A QuantStudio Design & Analysis workbook: unused wells of the layout (a target, no sample, UNDETERMINED) "
+    "and standard amounts in the Standard Curve Result sheet: read, with notes.",
+    files=vendor_case_files(**{"plate.xlsx": vendor_bytes(VENDORS.write_design_and_analysis_xlsx)}),
+    config=export_config("plate.xlsx"),
+    expect="accept",
+    messages=["plate.xlsx: 1 unused well(s)", "taken from the 'Standard Curve Result' sheet"],
+)
+RAW_RDML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<rdml xmlns="http://www.rdml.org" version="1.2">\n'
+    '  <sample id="ctrl1"><type>unkn</type></sample>\n  <target id="COL1A1"><type>toi</type></target>\n'
+    '  <experiment id="e1">\n    <run id="r1">\n      <react id="A1"><sample id="ctrl1"/><data><tar id="COL1A1"/>{curve}</data></react>\n'
+    "    </run>\n  </experiment>\n</rdml>\n"
+)
+case(
+    "export_rdml_raw_fluorescence_only",
+    "An RDML file holding amplification curves whose Cq were never called.",
+    files=vendor_case_files(**{"run.rdml": RAW_RDML.format(curve="<adp><cyc>1</cyc><fluor>0.1</fluor></adp><adp><cyc>2</cyc><fluor>0.2</fluor></adp>")}),
+    config=export_config("run.rdml"),
+    messages=["run.rdml: RDML file holds raw amplification fluorescence only, no Cq in any of its 1 reactions", "call them first"],
+)
+case(
+    "export_rdml_melt_only",
+    "An RDML file of a melting-curve run (no amplification, no Cq).",
+    files=vendor_case_files(**{"run.rdml": RAW_RDML.format(curve="<mdp><tmp>65</tmp><fluor>0.9</fluor></mdp><mdp><tmp>66</tmp><fluor>0.8</fluor></mdp>")}),
+    config=export_config("run.rdml"),
+    messages=["run.rdml: RDML file holds melting-curve fluorescence only, no Cq"],
+)
+case(
+    "export_rdml_biorad_zip_accepted",
+    "A Bio-Rad CFX Manager RDML: a zip starting with PK\\x07\\x08 whose member is not rdml_data.xml: read, with notes.",
+    files=vendor_case_files(**{"run.rdml": vendor_bytes(VENDORS.write_biorad_rdml)}),
+    config=export_config("run.rdml"),
+    expect="accept",
+    messages=["run.rdml: RDML archive without rdml_data.xml (as Bio-Rad CFX Manager writes it); read its member experiment.xml"],
+)
+case(
+    "export_rdml_lightcycler96_accepted",
+    "A LightCycler 96 RDML: GUID sample ids, <dye>@<gene> targets, an unused channel, Cq 100 for no Cq and a Cq "
+    "extrapolated past the last cycle: read, with notes.",
+    files=vendor_case_files(**{"lc96.xml": (FORMATS / "rdml_lightcycler96.xml").read_text()}),
+    config=export_config("lc96.xml"),
+    expect="accept",
+    messages=["Cq value(s) of 100 (LightCycler 96 for 'no Cq') read as not detected", "beyond the run's last cycle (45)", "FAM@GAPDH -> GAPDH"],
+)
+case(
+    "export_cfx_without_targets",
+    "A CFX Maestro export without target names, and no plate map to name them.",
+    files=vendor_case_files(**{"cfx.csv": (FORMATS / "cfx_maestro_no_targets.csv").read_text()}),
+    config=export_config("cfx.csv"),
+    messages=["cfx.csv, column 'target': the export names no target for any of its 26 wells", "a plate map with columns well, fluor and target"],
+    cli=True,
+)
+case(
+    "export_cfx_targets_from_plate_map_accepted",
+    "A CFX Maestro export without target names (two dyes per well) with a plate map naming the target of each well and dye.",
+    files=vendor_case_files(**{"cfx.csv": (FORMATS / "cfx_maestro_no_targets.csv").read_text(), "targets.tsv": (FORMATS / "cfx_maestro_targets.tsv").read_text()}),
+    config=export_config("cfx.csv", plate_map="targets.tsv"),
+    expect="accept",
+    messages=["cfx.csv: 26 well(s) took their target from the plate map targets.tsv"],
+)
+LC480_RAW = (
+    "Raw Data \t\tExperiment - biopsies (Run on LCS480 1.5.0.39)\r\n"
+    "SamplePos\tSampleName\tProg#\tSeg#\tCycle#\tTime\tTemp\t465-510\r\n"
+    + "".join(f"A1\tctrl1\t2\t3\t{cycle}\t{691600 + cycle * 78533}\t71.79\t{15.5 + cycle / 10:.2f}\r\n" for cycle in range(1, 4))
+)
+case(
+    "export_lightcycler480_raw_fluorescence",
+    "The LightCycler 480 raw fluorescence export (readings per cycle) given instead of the Cp results.",
+    files=vendor_case_files(**{"lc480.txt": LC480_RAW}),
+    config=export_config("lc480.txt"),
+    messages=["lc480.txt, line 1: LightCycler 480 raw fluorescence export", "call Cp first", "Abs Quant/2nd Derivative Max"],
+    cli=True,
+)
+case(
+    "export_lightcycler480_sample_information",
+    "The LightCycler 480 sample information export (names and targets, no Cp) given as the Cq table.",
+    files=vendor_case_files(**{"info.txt": (FORMATS / "lightcycler480_sample_info.txt").read_text()}),
+    config=export_config("info.txt"),
+    messages=["info.txt, line 1: LightCycler 480 sample information export", "it holds no Cp"],
+)
+case(
+    "export_lightcycler480_abs_quant_accepted",
+    "A LightCycler 480 Abs Quant/2nd Derivative Max export (Cp, no targets) with its sample information export as the plate map.",
+    files=vendor_case_files(**{"lc480.txt": (FORMATS / "lightcycler480_abs_quant.txt").read_bytes(), "info.txt": (FORMATS / "lightcycler480_sample_info.txt").read_bytes()}),
+    config=export_config("lc480.txt", plate_map="info.txt"),
+    expect="accept",
+    messages=["LightCycler 480 Abs Quant/2nd Derivative Max export", "Cp read as Cq", "Include = False"],
+)
+case(
+    "export_sds7900_accepted",
+    "An ABI 7900HT SDS 2.x RQ export (Endogenous Control task, a Summary section after the wells, 384-well numbering): read, "
+    "with notes, and its Ct averages checked.",
+    files=vendor_case_files(**{"sds.txt": (FORMATS / "sds7900_rq_results.txt").read_text()}),
+    config=export_config("sds.txt"),
+    expect="accept",
+    messages=["sds.txt: ABI 7900HT SDS 2.1 RQ Results 1 export", "(Summary Data) repeats per-sample results and is not read"],
+)
+
 # ---------------------------------------------------------------- RNA-seq counts
 case(
     "counts_negative",
