@@ -1,9 +1,9 @@
 """Sample sheets kept as spreadsheets: Excel (``.xlsx``, ``.xlsm``, ``.xls``) and OpenDocument (``.ods``).
 
 Read with python-calamine (one Rust reader for all four formats): a 100-row sheet reads in
-2 ms (xlsx) / 4 ms (ods) against 42 ms with openpyxl and 92 ms with odfpy, and it imports in
-1 ms against openpyxl's 0.5 s, which every job that loads the sheet would pay
-(``resources/benchmark/spreadsheet_readers.tsv``).
+2 ms (xlsx) / 6 ms (ods) against 55 ms with openpyxl and 80 ms with odfpy, and it imports in
+1 ms against openpyxl's 0.6 s, which every job that loads the sheet would pay
+(``resources/benchmark/spreadsheet_readers.tsv``, ``compare_spreadsheet_readers.py``).
 
 The table comes back exactly as :func:`fibroskin.io.text.read_table_text` returns a TSV:
 values as stripped text, empty rows dropped, ``__line__`` the row number as the spreadsheet
