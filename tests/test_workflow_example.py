@@ -107,10 +107,17 @@ def test_tgfb1_and_col1a1_up_in_lesional_skin(example_run):
         assert stats.at[gene, "fold_change"] > 1.5
         assert stats.at[gene, "pvalue"] < 0.05
         assert stats.at[gene, "fold_change_ci_low"] > 1.0
+    # the original contract first, unchanged; adjustments and the linear model appended
     assert list(stats.columns) == [
         "n_reference", "n_target", "mean_dcq_reference", "mean_dcq_target", "ddcq", "fold_change",
         "fold_change_ci_low", "fold_change_ci_high", "test", "pvalue", "pvalue_welch", "pvalue_mannwhitney", "padj",
+        "padj_method", "padj_pairwise", "padj_pairwise_method",
+        "lm_design", "lm_n", "lm_df", "lm_ddcq", "lm_ddcq_se", "lm_ddcq_ci_low", "lm_ddcq_ci_high",
+        "lm_fold_change", "lm_fold_change_ci_low", "lm_fold_change_ci_high", "lm_pvalue", "lm_padj",
     ]
+    assert (stats["padj_method"] == "BH").all()
+    # one contrast and no qpcr.design: nothing to adjust over pairs, no model
+    assert stats[["padj_pairwise", "padj_pairwise_method", "lm_design", "lm_pvalue"]].isna().all().all()
 
 
 def test_qc_flags_the_simulated_undetermined_wells_and_outlier(example_run):

@@ -8,7 +8,9 @@ Snakemake user expects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,28 @@ from fibroskin.markers import SymbolIndex, default_markers
 
 @dataclass(frozen=True)
 class Contrast:
-    """A comparison of two levels of one sample-sheet column (target vs reference)."""
+    """A comparison of two levels of one sample-sheet column (target vs reference).
+
+    A contrast configured with ``levels:`` (e.g. healthy, non-lesional, lesional) expands to
+    one :class:`Contrast` per pair of levels, all with the configured name as ``family`` and
+    the listed levels as ``family_levels``; the earlier level of a pair is its reference.
+    """
 
     name: str
     column: str
     reference: str
     target: str
+    family: str | None = None
+    family_levels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Snakemake params arrive as lists; a frozen dataclass must hold tuples to hash.
+        object.__setattr__(self, "family_levels", tuple(str(level) for level in self.family_levels))
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """Levels whose samples enter this contrast's linear model: the family's, else the pair."""
+        return self.family_levels or (self.reference, self.target)
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,7 @@ class QpcrSettings:
     cq_tables: tuple[Path, ...]
     reference_genes: tuple[str, ...]
     test: str = "welch"
+    design: str | None = None
     max_cq: float = 35.0
     replicate_max_spread: float = 0.5
     drop_replicate_outliers: bool = False
@@ -82,6 +101,38 @@ class Design:
             if contrast.name == name:
                 return contrast
         raise KeyError(name)
+
+
+def pair_name(reference: str, target: str) -> str:
+    """Stable name of a pairwise contrast of a ``levels:`` family: ``<target>_vs_<reference>``.
+
+    Characters that do not belong in a path (spaces, slashes, ...) become ``-``, so that the
+    name can be a results folder: level 'non lesional' gives 'non-lesional'.
+    """
+
+    def safe(level: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._+-]+", "-", level).strip("-") or "level"
+
+    return f"{safe(target)}_vs_{safe(reference)}"
+
+
+def expand_contrasts(specs: dict[str, dict[str, Any]]) -> list[Contrast]:
+    """The configured contrasts, each ``levels:`` family expanded to all its pairs.
+
+    A family ``{column: condition, levels: [healthy, non-lesional, lesional]}`` named ``skin``
+    gives ``non-lesional_vs_healthy``, ``lesional_vs_healthy`` and
+    ``lesional_vs_non-lesional`` (pairs in the order of the list, earlier level = reference).
+    """
+    contrasts = []
+    for name, spec in specs.items():
+        column = spec.get("column", "condition")
+        if "levels" in spec:
+            levels = tuple(str(level) for level in spec["levels"])
+            for reference, target in combinations(levels, 2):
+                contrasts.append(Contrast(pair_name(reference, target), column, reference, target, name, levels))
+        else:
+            contrasts.append(Contrast(name=name, column=column, reference=str(spec["reference"]), target=str(spec["target"])))
+    return contrasts
 
 
 def as_path_list(value: str | list[str]) -> tuple[Path, ...]:
@@ -153,10 +204,7 @@ def load_design(config: dict[str, Any]) -> Design:
             expected="a header with a 'sample' column" + ("" if isinstance(sheet_path, SheetSource) else " (tab-separated)"),
         )
         raise InputErrors(errors.errors)
-    contrasts = [
-        Contrast(name=name, column=spec["column"], reference=str(spec["reference"]), target=str(spec["target"]))
-        for name, spec in config["contrasts"].items()
-    ]
+    contrasts = expand_contrasts(config["contrasts"])
     index = SymbolIndex.build()
     markers = [index.symbol(name) for name in (config.get("markers") or default_markers())]
     qpcr = None
@@ -166,6 +214,7 @@ def load_design(config: dict[str, Any]) -> Design:
             cq_tables=as_path_list(section["cq_tables"]),
             reference_genes=tuple(section["reference_genes"]),
             test=section.get("test", "welch"),
+            design=section.get("design") or None,
             max_cq=float(section.get("max_cq", 35.0)),
             replicate_max_spread=float(section.get("replicate_max_spread", 0.5)),
             drop_replicate_outliers=bool(section.get("drop_replicate_outliers", False)),

@@ -13,7 +13,11 @@ Steps, each a function:
 4. :func:`delta_cq`: ``dcq = mean_cq - reference_cq``.
 5. :func:`contrast_statistics`: ``ddcq = mean dCq(target group) - mean dCq(reference
    group)``, ``fold_change = 2^-ddcq``, the Welch (or paired) t interval of ddCq mapped to fold
-   change, the configured test and Benjamini-Hochberg over the tested genes.
+   change, the configured test (rank tests as R's ``wilcox.test``, :mod:`fibroskin.stats`) and
+   Benjamini-Hochberg over the tested genes.
+
+The pairwise adjustment of ``levels:`` families and the linear model on dCq are added to these
+columns by :func:`fibroskin.qpcr_steps.marker_statistics` (:mod:`fibroskin.qpcr_model`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import pandas as pd
 from collections.abc import Mapping
 
 from fibroskin.config import Contrast
+from fibroskin.qpcr_model import MODEL_COLUMNS
 from fibroskin.stats import (
     PAIRED_TESTS,
     benjamini_hochberg,
@@ -64,8 +69,8 @@ DELTA_CQ_COLUMNS = [
     "dcq",
 ]
 
-#: Columns of ``results/<contrast>/qpcr/marker_stats.tsv``.
-MARKER_STATS_COLUMNS = [
+#: The tests' columns of ``results/<contrast>/qpcr/marker_stats.tsv`` (:func:`contrast_statistics`).
+TEST_COLUMNS = [
     "gene",
     "n_reference",
     "n_target",
@@ -81,6 +86,14 @@ MARKER_STATS_COLUMNS = [
     "pvalue_mannwhitney",
     "padj",
 ]
+
+#: How the p-values were adjusted: ``padj`` by Benjamini-Hochberg over the genes of the
+#: contrast; ``padj_pairwise`` by Holm over the pairwise contrasts of a ``levels:`` family.
+ADJUSTMENT_COLUMNS = ["padj_method", "padj_pairwise", "padj_pairwise_method"]
+
+#: Columns of ``results/<contrast>/qpcr/marker_stats.tsv``: the tests, the adjustments, the
+#: linear model (:data:`fibroskin.qpcr_model.MODEL_COLUMNS`). New columns are appended.
+MARKER_STATS_COLUMNS = TEST_COLUMNS + ADJUSTMENT_COLUMNS + MODEL_COLUMNS
 
 #: Columns of ``results/<contrast>/qpcr/relative_expression.tsv``.
 RELATIVE_EXPRESSION_COLUMNS = ["sample", "group", "target", "dcq", "relative_expression"]
@@ -303,7 +316,7 @@ def contrast_statistics(
     Returns
     -------
     pandas.DataFrame
-        :data:`MARKER_STATS_COLUMNS`, one row per tested target.
+        :data:`TEST_COLUMNS`, one row per tested target.
     """
     groups = contrast_groups(samples, contrast)
     paired = test in PAIRED_TESTS
@@ -352,9 +365,9 @@ def contrast_statistics(
             }
         )
         rows.append(row)
-    table = pd.DataFrame(rows, columns=[c for c in MARKER_STATS_COLUMNS if c != "padj"])
+    table = pd.DataFrame(rows, columns=[c for c in TEST_COLUMNS if c != "padj"])
     table["padj"] = benjamini_hochberg(table["pvalue"].to_numpy(dtype=float))
-    return table[MARKER_STATS_COLUMNS]
+    return table[TEST_COLUMNS]
 
 
 def relative_expression(

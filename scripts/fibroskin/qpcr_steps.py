@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fibroskin import miqe, qpcr
-from fibroskin.config import QpcrSettings
+from fibroskin import miqe, qpcr, qpcr_model
+from fibroskin.config import Contrast, Design, QpcrSettings
 from fibroskin.io.cq import WELL_COLUMNS
 from fibroskin.io.instruments import read_qpcr_files
+from fibroskin.stats import holm
 
 #: Columns of ``results/qpcr/efficiency.tsv``.
 EFFICIENCY_COLUMNS = [
@@ -129,3 +130,61 @@ def reference_stability(
         if len(wide) >= 2:
             result = miqe.genorm(wide)
     return stability, variation, result, warnings
+
+
+def family_contrasts(design: Design, contrast: Contrast) -> list[Contrast]:
+    """The pairwise contrasts of the contrast's ``levels:`` family (just itself otherwise)."""
+    if contrast.family is None:
+        return [contrast]
+    return [other for other in design.contrasts if other.family == contrast.family]
+
+
+def pairwise_adjustment(pvalues: pd.DataFrame) -> pd.DataFrame:
+    """Holm over the pairwise contrasts of each gene (rows: genes, columns: contrasts).
+
+    As R's ``pairwise.t.test`` / ``pairwise.wilcox.test`` with their default
+    ``p.adjust.method = "holm"``: it controls the family-wise error over the pairs of one gene.
+    """
+    adjusted = np.vstack([holm(row) for row in pvalues.to_numpy(dtype=float)]) if len(pvalues) else pvalues.to_numpy()
+    return pd.DataFrame(adjusted, index=pvalues.index, columns=pvalues.columns)
+
+
+def marker_statistics(delta: pd.DataFrame, design: Design, contrast: Contrast) -> tuple[pd.DataFrame, list[str]]:
+    """``marker_stats.tsv`` of one contrast: tests, their adjustments and the linear model.
+
+    - the tests of :func:`fibroskin.qpcr.contrast_statistics`, ``padj`` Benjamini-Hochberg
+      over the genes (``padj_method``: ``BH``);
+    - for a pair of a ``levels:`` family, ``padj_pairwise``: the configured test's p-value
+      Holm-adjusted over the family's pairs, per gene (each pair tested on its own two groups);
+    - with ``qpcr.design``, the ``lm_`` columns of :func:`fibroskin.qpcr_model.model_statistics`.
+
+    Returns
+    -------
+    table, notes
+        :data:`fibroskin.qpcr.MARKER_STATS_COLUMNS`; log lines for genes the model could not fit.
+    """
+    settings = design.qpcr
+    arguments = (delta, design.samples)
+    options = {"reference_genes": settings.reference_genes, "markers": design.markers, "test": settings.test}
+    table = qpcr.contrast_statistics(*arguments, contrast, **options)
+    table["padj_method"] = "BH"
+    table["padj_pairwise"] = np.nan
+    table["padj_pairwise_method"] = np.nan
+    siblings = family_contrasts(design, contrast)
+    if contrast.family is not None:
+        pvalues = pd.DataFrame(
+            {
+                other.name: (table if other == contrast else qpcr.contrast_statistics(*arguments, other, **options))
+                .set_index("gene")["pvalue"]
+                for other in siblings
+            }
+        )
+        adjusted = pairwise_adjustment(pvalues.reindex(table["gene"]))
+        table["padj_pairwise"] = adjusted[contrast.name].to_numpy()
+        table["padj_pairwise_method"] = (
+            f"holm over the {len(siblings)} pairwise contrasts of {contrast.column} "
+            f"({', '.join(contrast.family_levels)})"
+        )
+    model, notes = qpcr_model.model_statistics(*arguments, contrast, settings.design, table["gene"].tolist())
+    table = table.join(model, on="gene")
+    return table[qpcr.MARKER_STATS_COLUMNS], notes

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from fibroskin.config import Design, header_row, load_design
+from fibroskin.config import Contrast, Design, header_row, load_design
 from fibroskin.errors import ErrorCollector, InputError, InputErrors
 from fibroskin.io.cq import canonical_columns, read_long_cq_table
 from fibroskin.io.instruments import read_qpcr_files
@@ -101,12 +102,17 @@ def check_config(config: Any) -> None:
     for error in sorted(validator.iter_errors(config), key=lambda e: (_schema_path(e), e.message)):
         key = _schema_path(error)
         message = error.message.splitlines()[0]
+        expected = _schema_expectation(error)
         if error.validator == "oneOf" and key.endswith("cq_tables"):
             message = f"{error.instance!r} is neither a path nor a list of paths"
-        errors.add(
-            (f"config key '{key}': " if key else "config: ") + message,
-            expected=_schema_expectation(error),
-        )
+        path = list(error.absolute_path)
+        if error.validator == "oneOf" and len(path) == 2 and path[0] == "contrasts" and isinstance(error.instance, dict):
+            given = [name for name in ("reference", "target", "levels") if name in error.instance]
+            message = f"contrast '{path[1]}' gives {' and '.join(given) or 'no levels'}"
+            expected = "either 'reference' and 'target' (one comparison) or 'levels' (every pair of them), not both"
+        if len(path) == 3 and path[0] == "contrasts" and path[2] == "levels":
+            expected = "a list of two or more different levels of the contrast column, reference first"
+        errors.add((f"config key '{key}': " if key else "config: ") + message, expected=expected)
     errors.raise_if_any()
 
 
@@ -182,29 +188,30 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
             expected="unique sample IDs",
         )
     columns = [c for c in samples.columns if c != "__line__"]
-    for contrast in design.contrasts:
-        if contrast.column not in samples.columns:
+    check_contrast_names(design, errors)
+    for spec in configured_contrasts(design):
+        if spec.column not in samples.columns:
             errors.add(
-                f"contrast '{contrast.name}' uses column '{contrast.column}', which the sample sheet does not have"
-                + closest(contrast.column, columns),
+                f"contrast '{spec.name}' uses column '{spec.column}', which the sample sheet does not have"
+                + closest(spec.column, columns),
                 file=sheet,
                 row=header_row(samples),
-                column=contrast.column,
+                column=spec.column,
                 value=", ".join(columns),
-                expected=f"a column named '{contrast.column}'",
+                expected=f"a column named '{spec.column}'",
             )
             continue
-        levels = samples[contrast.column]
+        levels = samples[spec.column]
         present = sorted(set(levels) - {""})
-        if empty_contrast_cells(design, contrast, errors):
+        if empty_contrast_cells(design, spec, errors):
             continue
-        for role, level in (("reference", contrast.reference), ("target", contrast.target)):
+        for role, level in spec.roles:
             if level not in present:
                 errors.add(
-                    f"contrast '{contrast.name}': {role} level '{level}' does not occur in column "
-                    f"'{contrast.column}'" + closest(level, present),
+                    f"contrast '{spec.name}': {role} '{level}' does not occur in column "
+                    f"'{spec.column}'" + closest(level, present),
                     file=sheet,
-                    column=contrast.column,
+                    column=spec.column,
                     value=level,
                     expected=f"one of {', '.join(present)}",
                 )
@@ -212,61 +219,111 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
             group = samples[levels == level]
             if len(group) < 2:
                 errors.add(
-                    f"contrast '{contrast.name}': level '{level}' has only {len(group)} sample; "
+                    f"contrast '{spec.name}': level '{level}' has only {len(group)} sample; "
                     "a group needs at least 2 samples to estimate its variance",
                     file=sheet,
                     row=int(group["__line__"].iloc[0]),
-                    column=contrast.column,
+                    column=spec.column,
                     value=level,
                     expected="at least 2 samples per level",
                 )
-        if paired:
-            check_pairs(design, contrast, errors)
-        used = {contrast.reference, contrast.target}
+        if paired and all(level in present for _, level in spec.roles):
+            for contrast in spec.pairs:
+                check_pairs(design, contrast, errors)
+        used = {level for _, level in spec.roles}
         for level in sorted(set(present) - used):
             suggestion = closest(level, sorted(used))
             if suggestion:
                 design.notes.append(
-                    f"WARNING: {sheet}: level '{level}' of column '{contrast.column}' is used by no "
-                    f"contrast{suggestion}; its samples are left out of contrast '{contrast.name}'"
+                    f"WARNING: {sheet}: level '{level}' of column '{spec.column}' is used by no "
+                    f"contrast{suggestion}; its samples are left out of contrast '{spec.name}'"
                 )
 
 
-def empty_contrast_cells(design: Design, contrast, errors: ErrorCollector, limit: int = 10) -> bool:
+@dataclass(frozen=True)
+class ConfiguredContrast:
+    """A contrast as the user configured it: one pair, or a ``levels:`` family of pairs."""
+
+    name: str
+    column: str
+    #: (how the message names it, level): ("reference level", ...), or ("level", ...) per family level
+    roles: tuple[tuple[str, str], ...]
+    pairs: tuple[Contrast, ...]
+
+
+def configured_contrasts(design: Design) -> list[ConfiguredContrast]:
+    """The config's contrasts before expansion, so that a family's levels are checked once."""
+    specs: dict[str, ConfiguredContrast] = {}
+    for contrast in design.contrasts:
+        if contrast.family is None:
+            roles = (("reference level", contrast.reference), ("target level", contrast.target))
+            specs[contrast.name] = ConfiguredContrast(contrast.name, contrast.column, roles, (contrast,))
+        elif contrast.family in specs:
+            family = specs[contrast.family]
+            specs[contrast.family] = ConfiguredContrast(family.name, family.column, family.roles, family.pairs + (contrast,))
+        else:
+            roles = tuple(("level", level) for level in contrast.family_levels)
+            specs[contrast.family] = ConfiguredContrast(contrast.family, contrast.column, roles, (contrast,))
+    return list(specs.values())
+
+
+def check_contrast_names(design: Design, errors: ErrorCollector) -> None:
+    """Every contrast (a family's pairs included) has its own name, hence its own results folder."""
+    seen: dict[str, Contrast] = {}
+    for contrast in design.contrasts:
+        first = seen.setdefault(contrast.name, contrast)
+        if first is contrast:
+            continue
+        sources = [
+            f"contrast '{item.family}' (levels {', '.join(item.family_levels)}) expands to '{item.name}'"
+            if item.family
+            else f"contrast '{item.name}'"
+            for item in (first, contrast)
+        ]
+        errors.add(
+            f"two contrasts would write to results/{contrast.name}/: {sources[0]}, and {sources[1]}",
+            column="contrasts",
+            value=contrast.name,
+            expected="distinct contrast names (drop the single contrast: the family already compares that pair)",
+        )
+
+
+def empty_contrast_cells(design: Design, spec: "ConfiguredContrast", errors: ErrorCollector, limit: int = 10) -> bool:
     """Report samples whose contrast column is still empty (as ``fibroskin init`` leaves it).
 
     A sample without a level would silently drop out of the contrast while its data are
     still required, so every empty cell is an error. Returns whether any was found.
     """
     samples, sheet = design.samples, design.sample_sheet
-    empty = samples[(samples[contrast.column] == "") & (samples["sample"] != "")]
+    empty = samples[(samples[spec.column] == "") & (samples["sample"] != "")]
     if empty.empty:
         return False
-    fill = (
-        f"fill the {contrast.column} column with '{contrast.target}' or '{contrast.reference}' "
-        f"(the levels contrast '{contrast.name}' compares) for every sample"
-    )
+    # a pair names its target first (lesional or healthy); a family its levels in order
+    levels = [level for _, level in (spec.roles[::-1] if len(spec.pairs) == 1 and len(spec.roles) == 2 else spec.roles)]
+    choice = " or ".join(f"'{level}'" for level in levels) if len(levels) <= 2 else (
+        ", ".join(f"'{level}'" for level in levels[:-1]) + f" or '{levels[-1]}'")
+    fill = f"fill the {spec.column} column with {choice} (the levels contrast '{spec.name}' compares) for every sample"
     if len(empty) == len(samples):
         errors.add(
-            f"the '{contrast.column}' column of the sample sheet is empty: {fill}",
+            f"the '{spec.column}' column of the sample sheet is empty: {fill}",
             file=sheet,
             row=int(samples["__line__"].iloc[0]),
-            column=contrast.column,
+            column=spec.column,
             value="",
-            expected=f"'{contrast.target}' or '{contrast.reference}' in each of the {len(samples)} rows",
+            expected=f"{choice} in each of the {len(samples)} rows",
         )
         return True
     for sample, line in zip(empty["sample"][:limit], empty["__line__"][:limit]):
         errors.add(
-            f"sample '{sample}' has no {contrast.column}: {fill}",
+            f"sample '{sample}' has no {spec.column}: {fill}",
             file=sheet,
             row=int(line),
-            column=contrast.column,
+            column=spec.column,
             value="",
-            expected=f"'{contrast.target}' or '{contrast.reference}' (or another level of the column)",
+            expected=f"{choice} (or another level of the column)",
         )
     if len(empty) > limit:
-        errors.add(f"... and {len(empty) - limit} more samples with an empty {contrast.column}", file=sheet)
+        errors.add(f"... and {len(empty) - limit} more samples with an empty {spec.column}", file=sheet)
     return True
 
 
@@ -406,6 +463,128 @@ def check_qpcr(design: Design, errors: ErrorCollector) -> list[str]:
             )
     if len(settings.reference_genes) == 1:
         notes.append("only one reference gene is configured; MIQE recommends at least two validated ones")
+    return notes
+
+
+def shortened(names: list[str], limit: int = 4) -> str:
+    """The first ``limit`` names, then how many more: a design with a column per patient is long."""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def check_qpcr_design(design: Design, errors: ErrorCollector) -> list[str]:
+    """``qpcr.design``: a formula over sheet columns, holding each contrast column as a main
+    effect only, with complete covariates and full rank on the samples of every contrast.
+
+    Runs the same design construction as the fit (:mod:`fibroskin.linear_model`), so that a
+    design refused here is one the linear model could not estimate.
+    """
+    from fibroskin.linear_model import dependent_columns, design_frame, design_matrix, formula_variables, numeric_columns
+    from fibroskin.qpcr_model import model_levels
+
+    formula, samples, sheet = design.qpcr.design, design.samples, design.sample_sheet
+    columns = [c for c in samples.columns if c != "__line__"]
+    variables = formula_variables(formula)
+    contrast_columns = {spec.column for spec in configured_contrasts(design)}
+    missing = [name for name in variables if name not in columns]
+    for name in missing:
+        if name in contrast_columns:
+            continue  # already reported as the contrast's missing column
+        errors.add(
+            f"the qPCR design '{formula}' names '{name}', which is not a column of the sample sheet"
+            + closest(name, columns),
+            file=sheet,
+            row=header_row(samples),
+            column=name,
+            value=formula,
+            expected=f"a formula over the sheet's columns ({', '.join(columns)})",
+        )
+    if missing:
+        return []
+    notes = []
+    for name in numeric_columns(samples, [v for v in variables if v not in contrast_columns]):
+        notes.append(
+            f"qpcr.design: column '{name}' holds only numbers, so the linear model takes it as a continuous "
+            f"covariate (write C({name}) in the formula to make it a factor)"
+        )
+    for spec in configured_contrasts(design):
+        if spec.column not in variables:
+            errors.add(
+                f"contrast '{spec.name}' compares levels of '{spec.column}', which the qPCR design "
+                f"'{formula}' does not contain",
+                column="qpcr.design",
+                value=formula,
+                expected=f"a design including {spec.column}, e.g. '~batch + {spec.column}'",
+            )
+            continue
+        levels = [level for _, level in spec.roles]
+        rows = samples[samples[spec.column].isin(levels)]
+        if not set(levels) <= set(rows[spec.column]):
+            continue  # a level missing from the sheet is reported by the sheet check
+        blank = False
+        for column in variables:
+            for line in rows.loc[rows[column] == "", "__line__"]:
+                blank = True
+                errors.add(
+                    f"sample has no value in column '{column}', which the qPCR design '{formula}' uses "
+                    f"(contrast '{spec.name}')",
+                    file=sheet,
+                    row=int(line),
+                    column=column,
+                    value="",
+                    expected=f"a value of '{column}' for every sample of levels {', '.join(levels)}",
+                )
+        if blank:
+            continue
+        contrast = spec.pairs[0]
+        frame = design_frame(rows, variables, spec.column, model_levels(contrast))
+        try:
+            matrix = design_matrix(formula, frame)
+        except Exception as problem:  # formulaic's parse errors have no common base class
+            errors.add(
+                f"the qPCR design '{formula}' cannot be read as a formula: {str(problem).splitlines()[0]}",
+                column="qpcr.design",
+                value=formula,
+                expected="a formula such as '~batch + condition' (terms joined by +)",
+            )
+            return notes
+        interacting = sorted({" x ".join(sources) for sources in matrix.sources if spec.column in sources and len(sources) > 1})
+        if interacting:
+            errors.add(
+                f"the qPCR design '{formula}' lets the effect of '{spec.column}' depend on another column "
+                f"({', '.join(interacting)}); the linear model reports one '{spec.column}' effect per contrast",
+                column="qpcr.design",
+                value=formula,
+                expected=f"'{spec.column}' as a main effect only, e.g. '~batch + {spec.column}'",
+            )
+            continue
+        dependent = dependent_columns(matrix)
+        if dependent:
+            sources = dict(zip(matrix.names, matrix.sources))
+            involved = sorted({column for name in dependent for column in sources[name]})
+            if len(involved) > 1:
+                reason = f"{' and '.join(repr(c) for c in involved)} are confounded"
+            else:
+                reason = f"{''.join(repr(c) for c in involved) or 'a column'} is constant, so it duplicates the intercept"
+            errors.add(
+                f"the qPCR design '{formula}' is not full rank on the samples of contrast '{spec.name}' "
+                f"({int(np.linalg.matrix_rank(matrix.values))} independent of {matrix.values.shape[1]} coefficients): "
+                f"{reason} (model columns {shortened(dependent)} are linearly dependent), so their effects "
+                "cannot be told apart",
+                file=sheet,
+                column=", ".join(involved),
+                value=formula,
+                expected=f"covariates that vary within the levels of '{spec.column}' (drop or recode a confounded column)",
+            )
+        elif len(rows) <= matrix.values.shape[1]:
+            errors.add(
+                f"the qPCR design '{formula}' has {matrix.values.shape[1]} coefficients but contrast '{spec.name}' "
+                f"has only {len(rows)} samples: no residual degree of freedom to test with",
+                file=sheet,
+                column=", ".join(variables),
+                value=formula,
+                expected="more samples than coefficients (drop a covariate)",
+            )
     return notes
 
 
@@ -632,6 +811,8 @@ def validate_run(config: dict[str, Any]) -> Design:
     check_sample_sheet(design, errors, paired)
     if design.qpcr is not None:
         design.notes.extend(check_qpcr(design, errors))
+        if design.qpcr.design:
+            design.notes.extend(check_qpcr_design(design, errors))
     if design.rnaseq is not None:
         design.notes.extend(check_rnaseq(design, errors))
     errors.raise_if_any()

@@ -86,6 +86,8 @@ def contrast_spec(wildcards):
         "column": contrast.column,
         "reference": contrast.reference,
         "target": contrast.target,
+        "family": contrast.family,
+        "family_levels": list(contrast.family_levels),
     }
 
 

@@ -82,6 +82,9 @@ rule qpcr_contrast:
         runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     params:
         contrast=contrast_spec,
+        # in params so that a changed test or model reruns the contrast
+        test=DESIGN.qpcr.test if DESIGN.qpcr else None,
+        design=DESIGN.qpcr.design if DESIGN.qpcr else None,
     script:
         "../../scripts/qpcr_contrast.py"
 

@@ -252,6 +252,91 @@ case(
     messages=["samples.tsv, line 1, column 'patient': a paired test needs a 'patient' column pairing the samples"],
 )
 
+# ---------------------------------------------------------------- three-group families and the qPCR linear model
+THREE_GROUPS = {"lesional_vs_healthy": None, "skin": {"column": "condition", "levels": ["healthy", "non-lesional", "lesional"]}}
+case(
+    "contrast_levels_level_absent",
+    "A three-group family (healthy / non-lesional / lesional), but the sheet has no non-lesional biopsies.",
+    config={"contrasts": THREE_GROUPS, "rnaseq": None},
+    messages=[
+        "samples.tsv, column 'condition': contrast 'skin': level 'non-lesional' does not occur in column 'condition'",
+        "expected one of healthy, lesional",
+    ],
+)
+case(
+    "contrast_levels_and_reference",
+    "A contrast given both 'levels' and a 'reference' (two ways of saying which groups to compare).",
+    config={"contrasts": {"lesional_vs_healthy": {"levels": ["healthy", "lesional"]}}, "rnaseq": None},
+    messages=[
+        "config key 'contrasts.lesional_vs_healthy': contrast 'lesional_vs_healthy' gives reference and target and levels",
+        "either 'reference' and 'target' (one comparison) or 'levels' (every pair of them), not both",
+    ],
+)
+case(
+    "contrast_levels_name_collision",
+    "A family of healthy and lesional beside the single contrast lesional_vs_healthy: both would write results/lesional_vs_healthy/.",
+    config={"contrasts": {"skin": {"column": "condition", "levels": ["healthy", "lesional"]}}, "rnaseq": None},
+    messages=[
+        "two contrasts would write to results/lesional_vs_healthy/: contrast 'lesional_vs_healthy', and contrast 'skin' "
+        "(levels healthy, lesional) expands to 'lesional_vs_healthy'",
+    ],
+)
+case(
+    "qpcr_design_column_missing",
+    "The qPCR design names 'batchh', a column the sheet does not have (typo for batch).",
+    config={"qpcr": {"design": "~batchh + condition"}, "rnaseq": None},
+    messages=[
+        "samples.tsv, line 1, column 'batchh': the qPCR design '~batchh + condition' names 'batchh', which is not a "
+        "column of the sample sheet (did you mean 'batch'?)",
+    ],
+    cli=True,
+)
+case(
+    "qpcr_design_confounded",
+    "Every healthy sample was run in batch run1 and every lesional one in run2: batch and condition cannot be told apart.",
+    files={"samples.tsv": sheet_with("batch", {**{f"H0{i}": "run1" for i in range(1, 7)}, **{f"L0{i}": "run2" for i in range(1, 7)}})},
+    config={"qpcr": {"design": "~batch + condition"}, "rnaseq": None},
+    messages=[
+        "samples.tsv, column 'batch, condition': the qPCR design '~batch + condition' is not full rank on the samples "
+        "of contrast 'lesional_vs_healthy' (2 independent of 3 coefficients): 'batch' and 'condition' are confounded",
+        "model columns batch[T.run2], condition[T.lesional] are linearly dependent",
+    ],
+)
+case(
+    "qpcr_design_constant_covariate",
+    "An 'age' column filled with the same value for every sample (a spreadsheet fill-down).",
+    files={"samples.tsv": map_lines(SHEET, lambda n, row: row + ("\tage" if n == 1 else "\t50"))},
+    config={"qpcr": {"design": "~age + condition"}, "rnaseq": None},
+    messages=["'age' is constant, so it duplicates the intercept"],
+)
+case(
+    "qpcr_design_interaction",
+    "A design with a batch-by-condition interaction: the condition effect would differ per batch.",
+    config={"qpcr": {"design": "~batch * condition"}, "rnaseq": None},
+    messages=["the qPCR design '~batch * condition' lets the effect of 'condition' depend on another column (batch x condition)"],
+)
+case(
+    "qpcr_design_without_contrast_column",
+    "The qPCR design adjusts for batch but leaves out the condition the contrast compares.",
+    config={"qpcr": {"design": "~batch"}, "rnaseq": None},
+    messages=["contrast 'lesional_vs_healthy' compares levels of 'condition', which the qPCR design '~batch' does not contain"],
+)
+case(
+    "qpcr_design_blank_covariate",
+    "The batch of sample L03 was left empty in the sheet.",
+    files={"samples.tsv": sheet_with("batch", {"L03": ""})},
+    config={"qpcr": {"design": "~batch + condition"}, "rnaseq": None},
+    messages=["samples.tsv, line 10, column 'batch': sample has no value in column 'batch', which the qPCR design"],
+)
+case(
+    "qpcr_design_continuous_covariate",
+    "A numeric 'age' column in the design: accepted as a continuous covariate, with a note saying so.",
+    files={"samples.tsv": map_lines(SHEET, lambda n, row: row + ("\tage" if n == 1 else f"\t{30 + 3 * n}"))},
+    config={"qpcr": {"design": "~batch + age + condition"}, "rnaseq": None},
+    expect="accept",
+    messages=["qpcr.design: column 'age' holds only numbers, so the linear model takes it as a continuous covariate"],
+)
+
 # ---------------------------------------------------------------- qPCR Cq tables
 case(
     "cq_not_a_number",
