@@ -16,12 +16,12 @@ a file already there unless asked to (``force``).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from fibroskin.errors import InputError, InputErrors
 from fibroskin.markers import SymbolIndex, load_panel
@@ -159,7 +159,11 @@ def config_text(
 
 def sheet_text(samples: list[str], column: str) -> str:
     """``samples.tsv``: one row per sample, the contrast column left empty."""
-    return pd.DataFrame({"sample": samples, column: ""}).to_csv(sep="\t", index=False)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(["sample", column])
+    writer.writerows([sample, ""] for sample in samples)
+    return buffer.getvalue()
 
 
 def run_command(directory: Path, snakefile: Path) -> str:

@@ -40,6 +40,7 @@ import pandas as pd
 from fibroskin.benchmarking.measure import load, log, machine, measure, r_available, snakemake_command
 from fibroskin.benchmarking.synthetic import MARKERS, N_GENES, REFERENCES, write_counts, write_qpcr
 from fibroskin.checkout import EXAMPLE, EXAMPLE_CONFIG, EXAMPLE_SHEET, require_workflow
+from fibroskin.tables import write_tsv
 
 COLUMNS = [
     "assay", "size", "size_unit", "step", "engine", "wall_s", "cpu_s", "peak_mb",
@@ -252,8 +253,8 @@ def run(args: argparse.Namespace) -> int:
 
     table = pd.DataFrame(rows, columns=COLUMNS)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out, sep="\t", index=False, na_rep="NA")
-    machine().to_csv(args.out.with_name("machine.tsv"), sep="\t", index=False)
+    write_tsv(table, args.out)
+    write_tsv(machine(), args.out.with_name("machine.tsv"))
     figures = figure(table[table["assay"] != "example"], args.out.with_suffix(""))
     print(table.to_string(index=False))
     print(f"\nwrote {args.out}, {args.out.with_name('machine.tsv')}, {', '.join(str(p) for p in figures)}")

@@ -7,9 +7,9 @@ by name, dragging zooms. The page holds its data and its drawing code
 
 Why no plotting library: the Snakemake report shows an HTML result in an iframe whose
 source is a ``data:`` URI, and Chromium-based browsers refuse such URIs above 2 MB. A
-plotly page carries plotly.js (4.6 MB) and a bokeh page BokehJS (about 1 MB before any
-data), so neither fits once it holds a genome-wide table, while this page with 60,000
-genes is about 1 MB and draws in a fraction of a second
+plotly page carries plotly.js (4.8 MB) and a bokeh page BokehJS (1.3 MB, with its WebGL and
+widget parts 1.8 MB) before any data: at 60,000 genes their pages are 10.9 and 5.2 MB, and
+the report cannot show them, while this page is 1.1 MB and draws in under a second
 (``resources/benchmark/interactive_libraries.tsv``, made by
 ``resources/benchmark/compare_interactive_libraries.py``).
 
