@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from fibroskin.errors import ErrorCollector, InputErrors
+from fibroskin.io.spreadsheet import SheetSource, is_spreadsheet, read_spreadsheet_table
 from fibroskin.io.text import read_table_text, read_text
 from fibroskin.markers import SymbolIndex, default_markers
 
@@ -93,7 +94,8 @@ class Design:
     """Everything a run needs to know: samples, contrasts, markers and branch settings."""
 
     samples: pd.DataFrame
-    sample_sheet: Path
+    #: The sheet's file, or the workbook sheet (:class:`SheetSource`) errors name.
+    sample_sheet: Path | SheetSource
     contrasts: list[Contrast]
     markers: list[str]
     qpcr: QpcrSettings | None = None
@@ -154,18 +156,43 @@ def optional_path(section: dict[str, Any], key: str) -> Path | None:
     return Path(section[key]) if section.get(key) else None
 
 
-def read_sample_sheet(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
-    """Read the sample sheet (TSV; CSV and semicolons detected) as strings.
+def read_sample_sheet(path: str | Path, sheet: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Read the sample sheet (TSV; CSV and semicolons detected; or a spreadsheet) as strings.
 
     Returns
     -------
     samples, notes
         One row per sample with the sheet's columns as stripped strings, plus ``__line__``
-        (line number in the file). The index is the default range index.
+        (line number in the file, or row number in the spreadsheet). The index is the
+        default range index.
     """
+    table, notes, _ = open_sample_sheet(path, sheet)
+    return table, notes
+
+
+def open_sample_sheet(
+    path: str | Path, sheet: str | None = None
+) -> tuple[pd.DataFrame, list[str], Path | SheetSource]:
+    """:func:`read_sample_sheet` plus the source errors should name.
+
+    A workbook (``.xlsx``, ``.xlsm``, ``.xls``, ``.ods``) is read from its sheet ``sheet``
+    (default: the first), and errors name that sheet, its row numbers and column letters;
+    a text file is named by its path.
+    """
+    if is_spreadsheet(path):
+        table, source, notes = read_spreadsheet_table(path, sheet)
+        return table, notes, source
     decoded = read_text(path)
     table, _ = read_table_text(decoded)
-    return table, decoded.notes
+    notes = decoded.notes
+    if sheet is not None:
+        notes.append(f"{path}: samples_sheet '{sheet}' ignored: the sample sheet is a text file, not a workbook")
+    return table, notes, Path(path)
+
+
+def header_row(samples: pd.DataFrame) -> int:
+    """Line (row) number of the sheet's header: 1 in a text file, the first filled row of a spreadsheet."""
+    return int(samples.attrs.get("header_row", 1))
 
 
 def load_design(config: dict[str, Any]) -> Design:
@@ -179,17 +206,16 @@ def load_design(config: dict[str, Any]) -> Design:
     InputErrors
         When the sample sheet cannot be read or lacks the ``sample`` column.
     """
-    sheet_path = Path(config["samples"])
-    samples, notes = read_sample_sheet(sheet_path)
+    samples, notes, sheet_path = open_sample_sheet(Path(config["samples"]), config.get("samples_sheet"))
     if "sample" not in samples.columns:
         errors = ErrorCollector()
         errors.add(
             "the sample sheet has no 'sample' column",
             file=sheet_path,
-            row=1,
+            row=header_row(samples),
             column="sample",
             value=", ".join(c for c in samples.columns if c != "__line__"),
-            expected="a header with a 'sample' column (tab-separated)",
+            expected="a header with a 'sample' column" + ("" if isinstance(sheet_path, SheetSource) else " (tab-separated)"),
         )
         raise InputErrors(errors.errors)
     contrasts = expand_contrasts(config["contrasts"])

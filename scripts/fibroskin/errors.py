@@ -25,7 +25,8 @@ class InputError:
     file
         Path of the offending file, or ``None`` for the config itself.
     row
-        1-based line number in the file as shown by an editor (the header is line 1).
+        1-based line number in the file as shown by an editor (the header is line 1), or
+        the row number a spreadsheet shows.
     column
         Column (or config key) holding the bad value.
     value
@@ -45,10 +46,12 @@ class InputError:
         where = []
         if self.file is not None:
             where.append(str(self.file))
+        # A spreadsheet (fibroskin.io.spreadsheet.SheetSource) numbers rows and letters columns.
         if self.row is not None:
-            where.append(f"line {self.row}")
+            where.append(f"{getattr(self.file, 'row_word', 'line')} {self.row}")
         if self.column is not None:
-            where.append(f"column '{self.column}'")
+            label = getattr(self.file, "column_label", None)
+            where.append("column " + (label(self.column) if label else f"'{self.column}'"))
         text = (", ".join(where) + ": " if where else "") + self.message
         if self.value is not None:
             text += f" (found: {self.value!r})"

@@ -59,6 +59,13 @@ def write_tsv(table: pd.DataFrame, path: str | Path, float_format: str = "%.10g"
         table.to_csv(temporary, sep="\t", index=False, float_format=float_format, na_rep="NA", lineterminator="\n")
 
 
+def write_document(text: str, path: str | Path) -> None:
+    """Write a text document (an HTML page) atomically, UTF-8 with ``\n`` line ends, as :func:`write_tsv`."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+
+
 #: Identifier columns, always read as text: sample "001" must not become the number 1.
 TEXT_COLUMNS = (
     "sample", "target", "gene", "symbol", "group", "plate", "well", "task", "file", "cq_raw",

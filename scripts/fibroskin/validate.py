@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from fibroskin.config import Contrast, Design, load_design
+from fibroskin.config import Contrast, Design, header_row, load_design
 from fibroskin.errors import ErrorCollector, InputError, InputErrors
 from fibroskin.io.cq import canonical_columns, read_long_cq_table
 from fibroskin.io.instruments import read_qpcr_files
@@ -180,7 +180,7 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
     for sample, rows in duplicated.groupby("sample")["__line__"]:
         lines = rows.tolist()
         errors.add(
-            f"sample ID is used more than once (lines {', '.join(map(str, lines))})",
+            f"sample ID is used more than once ({getattr(sheet, 'row_word', 'line')}s {', '.join(map(str, lines))})",
             file=sheet,
             row=lines[1],
             column="sample",
@@ -195,7 +195,7 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
                 f"contrast '{spec.name}' uses column '{spec.column}', which the sample sheet does not have"
                 + closest(spec.column, columns),
                 file=sheet,
-                row=1,
+                row=header_row(samples),
                 column=spec.column,
                 value=", ".join(columns),
                 expected=f"a column named '{spec.column}'",
@@ -203,6 +203,8 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
             continue
         levels = samples[spec.column]
         present = sorted(set(levels) - {""})
+        if empty_contrast_cells(design, spec, errors):
+            continue
         for role, level in spec.roles:
             if level not in present:
                 errors.add(
@@ -286,6 +288,45 @@ def check_contrast_names(design: Design, errors: ErrorCollector) -> None:
         )
 
 
+def empty_contrast_cells(design: Design, spec: "ConfiguredContrast", errors: ErrorCollector, limit: int = 10) -> bool:
+    """Report samples whose contrast column is still empty (as ``fibroskin init`` leaves it).
+
+    A sample without a level would silently drop out of the contrast while its data are
+    still required, so every empty cell is an error. Returns whether any was found.
+    """
+    samples, sheet = design.samples, design.sample_sheet
+    empty = samples[(samples[spec.column] == "") & (samples["sample"] != "")]
+    if empty.empty:
+        return False
+    # a pair names its target first (lesional or healthy); a family its levels in order
+    levels = [level for _, level in (spec.roles[::-1] if len(spec.pairs) == 1 and len(spec.roles) == 2 else spec.roles)]
+    choice = " or ".join(f"'{level}'" for level in levels) if len(levels) <= 2 else (
+        ", ".join(f"'{level}'" for level in levels[:-1]) + f" or '{levels[-1]}'")
+    fill = f"fill the {spec.column} column with {choice} (the levels contrast '{spec.name}' compares) for every sample"
+    if len(empty) == len(samples):
+        errors.add(
+            f"the '{spec.column}' column of the sample sheet is empty: {fill}",
+            file=sheet,
+            row=int(samples["__line__"].iloc[0]),
+            column=spec.column,
+            value="",
+            expected=f"{choice} in each of the {len(samples)} rows",
+        )
+        return True
+    for sample, line in zip(empty["sample"][:limit], empty["__line__"][:limit]):
+        errors.add(
+            f"sample '{sample}' has no {spec.column}: {fill}",
+            file=sheet,
+            row=int(line),
+            column=spec.column,
+            value="",
+            expected=f"{choice} (or another level of the column)",
+        )
+    if len(empty) > limit:
+        errors.add(f"... and {len(empty) - limit} more samples with an empty {spec.column}", file=sheet)
+    return True
+
+
 def check_pairs(design: Design, contrast, errors: ErrorCollector, pair_column: str = "patient") -> None:
     """For paired tests: each patient has exactly one sample at each level of the contrast."""
     samples, sheet = design.samples, design.sample_sheet
@@ -293,7 +334,7 @@ def check_pairs(design: Design, contrast, errors: ErrorCollector, pair_column: s
         errors.add(
             f"a paired test needs a '{pair_column}' column pairing the samples",
             file=sheet,
-            row=1,
+            row=header_row(samples),
             column=pair_column,
             value=", ".join(c for c in samples.columns if c != "__line__"),
             expected=f"a '{pair_column}' column",
@@ -453,7 +494,7 @@ def check_qpcr_design(design: Design, errors: ErrorCollector) -> list[str]:
             f"the qPCR design '{formula}' names '{name}', which is not a column of the sample sheet"
             + closest(name, columns),
             file=sheet,
-            row=1,
+            row=header_row(samples),
             column=name,
             value=formula,
             expected=f"a formula over the sheet's columns ({', '.join(columns)})",
@@ -577,7 +618,7 @@ def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) 
             f"the design formula '{settings.design}' names '{name}', which is not a column of the sample sheet"
             + closest(name, columns),
             file=design.sample_sheet,
-            row=1,
+            row=header_row(design.samples),
             column=name,
             value=settings.design,
             expected=f"a formula over the sheet's columns ({', '.join(columns)})",
@@ -703,6 +744,24 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     return rnaseq_input.notes
 
 
+def check_sheet_workbook(path: Path, sheet: str | None, errors: ErrorCollector) -> None:
+    """What can be wrong with a spreadsheet sample sheet as a file: unreadable, no such sheet, no rows."""
+    from fibroskin.io.spreadsheet import read_spreadsheet_table
+
+    try:
+        table, source, _ = read_spreadsheet_table(path, sheet)
+    except InputErrors as problems:
+        errors.extend(problems.errors)
+        return
+    if table.empty:
+        errors.add(
+            "the sample sheet has a header but no samples",
+            file=source,
+            row=header_row(table) + 1,
+            expected="one row per biological sample after the header",
+        )
+
+
 def check_sheet_text(path: Path, errors: ErrorCollector) -> None:
     """What can be wrong with the sample sheet as a file: encoding, delimiter, ragged rows."""
     try:
@@ -767,7 +826,12 @@ def validate_run(config: dict[str, Any]) -> Design:
                 expected="the path of an existing file",
             )
     errors.raise_if_any()
-    check_sheet_text(Path(config["samples"]), errors)
+    from fibroskin.io.spreadsheet import is_spreadsheet
+
+    if is_spreadsheet(config["samples"]):
+        check_sheet_workbook(Path(config["samples"]), config.get("samples_sheet"), errors)
+    else:
+        check_sheet_text(Path(config["samples"]), errors)
     errors.raise_if_any()
     design = load_design(config)
     paired = bool(design.qpcr and design.qpcr.test in PAIRED_TESTS)

@@ -202,6 +202,13 @@ def all_outputs():
             figure=["pca", "sample_distances"],
             ext=FIGURE_FORMATS,
         )
+        # Interactive pages (hover, search, zoom) of the volcano, MA and PCA plots.
+        outputs += expand(
+            "results/{contrast}/figures/rnaseq_{figure}.html",
+            contrast=CONTRASTS,
+            figure=["volcano", "ma"],
+        )
+        outputs += ["results/figures/rnaseq_pca.html"]
     outputs += expand("results/{contrast}/summary.tsv", contrast=CONTRASTS)
     outputs += ["results/score/profibrotic_score.tsv"]
     outputs += expand("results/{contrast}/score/score_test.tsv", contrast=CONTRASTS)

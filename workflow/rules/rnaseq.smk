@@ -137,3 +137,57 @@ rule rnaseq_sample_figures:
         runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
     script:
         "../../scripts/rnaseq_sample_figures.py"
+
+
+rule rnaseq_interactive_contrast:
+    input:
+        results="results/{contrast}/rnaseq/deseq2_results.tsv",
+        markers="results/{contrast}/rnaseq/marker_results.tsv",
+    output:
+        volcano=report(
+            "results/{contrast}/figures/rnaseq_volcano.html",
+            caption="../report/rnaseq_volcano_interactive.rst",
+            category="RNA-seq",
+        ),
+        ma=report(
+            "results/{contrast}/figures/rnaseq_ma.html",
+            caption="../report/rnaseq_ma_interactive.rst",
+            category="RNA-seq",
+        ),
+    log:
+        "logs/{contrast}/rnaseq_interactive_contrast.log",
+    benchmark:
+        "benchmarks/{contrast}/rnaseq_interactive_contrast.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
+    params:
+        contrast=contrast_spec,
+    script:
+        "../../scripts/rnaseq_interactive_contrast.py"
+
+
+rule rnaseq_interactive_pca:
+    input:
+        vst="results/rnaseq/vst.tsv",
+    output:
+        pca=report(
+            "results/figures/rnaseq_pca.html",
+            caption="../report/rnaseq_pca_interactive.rst",
+            category="RNA-seq",
+        ),
+    log:
+        "logs/rnaseq/interactive_pca.log",
+    benchmark:
+        "benchmarks/rnaseq/interactive_pca.tsv"
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
+    script:
+        "../../scripts/rnaseq_interactive_pca.py"

@@ -1197,6 +1197,79 @@ case(
 )
 
 
+# ---------------------------------------------------------------- sample sheets as spreadsheets
+import sys  # noqa: E402 - the workbook writer lives with the tests
+
+sys.path.insert(0, str(ROOT / "tests"))
+from spreadsheet_files import ods_bytes, xlsx_bytes  # noqa: E402
+
+
+def sheet_rows(text: str = SHEET, offset_columns: int = 0) -> list[list[str]]:
+    """A TSV sample sheet as spreadsheet rows, optionally starting in a later column."""
+    return [[""] * offset_columns + row.split("\t") for row in lines(text)]
+
+
+SPREADSHEET_CONFIG = {"samples": "samples.xlsx", "samples_sheet": "Samples"}
+case(
+    "sheet_xlsx_accepted",
+    "The sheet is kept in Excel: a title row above the table, the table starting in column B, on the "
+    "workbook's second sheet 'Samples' (config samples_sheet); read like the TSV.",
+    files={"samples.xlsx": xlsx_bytes({"Notes": [["cohort of 2024"]],
+                                       "Samples": [["", "scleromyxedema cohort"]] + sheet_rows(offset_columns=1)})},
+    config=SPREADSHEET_CONFIG,
+    expect="accept",
+    messages=["samples.xlsx: read sheet 'Samples' of 2"],
+)
+case(
+    "sheet_xlsx_duplicate_sample",
+    "In the Excel sheet, H04 was typed as H03: errors name the sheet, the row as Excel numbers it and the "
+    "column by header and letter.",
+    files={"samples.xlsx": xlsx_bytes({"Notes": [["cohort of 2024"]],
+                                       "Samples": [["", "scleromyxedema cohort"]]
+                                       + sheet_rows(SHEET.replace("H04\t", "H03\t"), offset_columns=1)})},
+    config=SPREADSHEET_CONFIG,
+    messages=[
+        "samples.xlsx (sheet 'Samples'), row 6, column 'sample' (B): sample ID is used more than once (rows 5, 6)",
+        "cq.tsv, line 74, column 'sample': sample 'H04' is not in the sample sheet samples.xlsx (sheet 'Samples')",
+    ],
+    cli=True,
+)
+case(
+    "sheet_xlsx_sheet_misspelled",
+    "The config names the sheet 'samples' but the workbook calls it 'Samples'.",
+    files={"samples.xlsx": xlsx_bytes({"Notes": [["cohort of 2024"]], "Samples": sheet_rows()})},
+    config={"samples": "samples.xlsx", "samples_sheet": "sample"},
+    messages=["samples.xlsx, column 'samples_sheet': the workbook has no sheet 'sample' (did you mean 'Samples'?)",
+              "expected one of its sheets: Notes, Samples"],
+)
+case(
+    "sheet_ods_condition_missing",
+    "An OpenDocument sheet (LibreOffice) whose condition cell of L02 was left empty.",
+    files={"samples.ods": ods_bytes({"Sheet1": sheet_rows(sheet_with("condition", {"L02": ""}))})},
+    config={"samples": "samples.ods"},
+    messages=["samples.ods (sheet 'Sheet1'), row 9, column 'condition' (B): sample 'L02' has no condition: "
+              "fill the condition column with 'lesional' or 'healthy'"],
+)
+case(
+    "sheet_xlsx_saved_as_tsv",
+    "An Excel workbook saved under the name samples.tsv: recognised by its content and read.",
+    files={"samples.tsv": xlsx_bytes({"Sheet1": sheet_rows()})},
+    config=QPCR_ONLY,
+    expect="accept",
+    messages=["samples.tsv: read sheet 'Sheet1' of 1"],
+)
+case(
+    "sheet_condition_empty",
+    "The sheet as `fibroskin init` writes it, run before the condition column was filled.",
+    files={"samples.tsv": join([row.split("\t")[0] + "\tcondition" if number == 1 else row.split("\t")[0] + "\t"
+                                for number, row in enumerate(lines(SHEET), start=1)])},
+    config=QPCR_ONLY,
+    messages=["samples.tsv, line 2, column 'condition': the 'condition' column of the sample sheet is empty: "
+              "fill the condition column with 'lesional' or 'healthy'"],
+    cli=True,
+)
+
+
 def write_cases() -> None:
     for old in HERE.iterdir():
         if old.is_dir() and (old / "case.yaml").exists():
