@@ -16,9 +16,10 @@ smoothed divergence on a 1,000-point grid (at least 0.25). pydeseq2 0.5 skips th
 uses ``max(MAD^2 - trigamma(df / 2), 0.25)`` for every design, which on pasilla with 3
 treated and 2 untreated samples gives 0.25 against R's 0.52 and changes 15% of the calls.
 
-:func:`r_prior_variance_small_df` reproduces R's computation to the last bit: R's random
-numbers (:class:`fibroskin.deseq2.r_random.RRandom`), R's ``hist`` binning (including its
-1e-7 fuzz of the breaks) and R's ``loess`` surface (local quadratic fits at the vertices of
+:func:`r_prior_variance_small_df` reproduces R's computation to the last bit: R's simulated
+histograms (data-independent, so read from a table made by
+:mod:`fibroskin.deseq2.prior_simulation` from R's random numbers), R's ``hist`` binning of
+the residuals (including its 1e-7 fuzz of the breaks) and R's ``loess`` surface (local quadratic fits at the vertices of
 a k-d tree, joined by cubic Hermite interpolation, as ``surface = "interpolate"`` does),
 both in :mod:`fibroskin.deseq2.r_stats`.
 """
@@ -28,25 +29,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 from fibroskin.deseq2.r_math import c_log, trigamma
-from fibroskin.deseq2.r_random import RRandom
+from fibroskin.deseq2.prior_simulation import BREAKS, N_CANDIDATES, histogram_table
 from fibroskin.deseq2.r_stats import r_hist_density, r_loess_1d, r_seq_length_out
 
-#: Histogram breaks of R's simulation: -10, -9.5, ..., 10.
-BREAKS = np.arange(-20, 21) / 2
-#: Draws per candidate variance, candidate variances, fine grid, smoothing span, seed.
-N_DRAWS = 10_000
-N_CANDIDATES = 200
+#: Fine grid and smoothing span of the divergences.
 N_FINE = 1000
 SPAN = 0.2
-SEED = 2
 MIN_PRIOR_VARIANCE = 0.25
 #: R's ``mad()`` constant (pydeseq2 uses ``1 / qnorm(0.75)`` = 1.482602...).
 MAD_CONSTANT = 1.4826
 
 
-def kl_divergences(residuals: NDArray[np.float64], residual_df: int,
-                   candidates: NDArray[np.float64], seed: int = SEED) -> NDArray[np.float64]:
+def kl_divergences(residuals: NDArray[np.float64], residual_df: int) -> NDArray[np.float64]:
     """R's divergence of the residual histogram from each candidate's simulated histogram.
+
+    The simulated histograms do not depend on the data: they are read from the table that
+    :mod:`fibroskin.deseq2.prior_simulation` makes (R's draws after ``set.seed(2)``).
 
     Parameters
     ----------
@@ -55,32 +53,26 @@ def kl_divergences(residuals: NDArray[np.float64], residual_df: int,
         is at least 100 times the minimum dispersion.
     residual_df : int
         Samples minus model coefficients (1 to 3).
-    candidates : ndarray
-        Candidate prior variances, in R's order of simulation.
-    seed : int
-        R's ``set.seed`` value.
 
     Returns
     -------
     ndarray
-        One Kullback-Leibler divergence per candidate.
+        One Kullback-Leibler divergence per candidate variance, in R's order.
     """
     inside = residuals[np.isfinite(residuals) & (residuals > BREAKS[0]) & (residuals < BREAKS[-1])]
     observed = r_hist_density(inside, BREAKS)
-    rng = RRandom(seed)
-    divergences = np.empty(candidates.size)
-    for index, variance in enumerate(candidates):
-        chisq = rng.rchisq(N_DRAWS, residual_df)
-        simulated = np.log(chisq) + rng.rnorm(N_DRAWS, 0.0, float(np.sqrt(variance))) - np.log(residual_df)
-        simulated = simulated[(simulated > BREAKS[0]) & (simulated < BREAKS[-1])]
-        density = r_hist_density(simulated, BREAKS)
+    simulated = histogram_table()[residual_df - 1]
+    widths = np.diff(BREAKS)
+    divergences = np.empty(simulated.shape[0])
+    for index, counts in enumerate(simulated):
+        density = counts / (counts.sum() * widths)  # hist()'s density, as r_hist_density
         both = np.concatenate([observed, density])
         small = both[both > 0].min()
         divergences[index] = np.sum(observed * (np.log(observed + small) - np.log(density + small)))
     return divergences
 
 
-def r_prior_variance_small_df(residuals: NDArray[np.float64], residual_df: int, seed: int = SEED) -> float:
+def r_prior_variance_small_df(residuals: NDArray[np.float64], residual_df: int) -> float:
     """R DESeq2's dispersion prior variance when ``1 <= residual_df <= 3``.
 
     Parameters
@@ -90,8 +82,6 @@ def r_prior_variance_small_df(residuals: NDArray[np.float64], residual_df: int, 
         is at least 100 times the minimum dispersion (R's ``aboveMinDisp``).
     residual_df : int
         Samples minus model coefficients.
-    seed : int
-        R's ``set.seed`` value (DESeq2 uses 2).
 
     Returns
     -------
@@ -101,7 +91,7 @@ def r_prior_variance_small_df(residuals: NDArray[np.float64], residual_df: int, 
     if not 1 <= residual_df <= 3:
         raise ValueError(f"R simulates the prior variance only for 1 to 3 residual df, not {residual_df}")
     candidates = r_seq_length_out(0.0, 8.0, N_CANDIDATES)
-    divergences = kl_divergences(np.asarray(residuals, dtype=float), residual_df, candidates, seed)
+    divergences = kl_divergences(np.asarray(residuals, dtype=float), residual_df)
     fine = r_seq_length_out(0.0, 8.0, N_FINE)
     smoothed = r_loess_1d(candidates, divergences, fine, span=SPAN)
     return max(float(fine[np.argmin(smoothed)]), MIN_PRIOR_VARIANCE)
