@@ -24,7 +24,9 @@ against R 4.2.2 in ``tests/deseq2/test_r_math.py``.
 
 from __future__ import annotations
 
+import functools
 import math
+import platform
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,22 +73,80 @@ _PSI_XMIN = float(int(3.50 + 0.40 * _FLN) + 1)  # xmin for n = 0: 9
 _PSI_LARGE = 1 / (2.0 * _DBL_EPSILON)
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63
 _c_exp = np.frompyfunc(math.exp, 1, 1)
+_c_log = np.frompyfunc(math.log, 1, 1)
 _c_pow = np.frompyfunc(math.pow, 2, 1)
+
+
+def _numpy_cpu_features() -> dict[str, bool]:
+    """NumPy's record of the CPU features its dispatched loops may use."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return dict(__cpu_features__)
+
+
+@functools.cache
+def numpy_calls_the_c_library() -> bool:
+    """Whether NumPy's float64 ``log``, ``exp`` and ``power`` are the C library's here.
+
+    NumPy's float64 loops of these functions call the C library element by element,
+    except its AVX-512 versions (its own ``exp``/``log`` for AVX512F, SVML's for
+    AVX512_SKX). So on x86-64 without AVX512F they are the C library's; this is then
+    confirmed on 4,096 seeded arguments (``power`` with exponents -1 and -2, given as
+    arrays) against Python's ``math`` functions, which call the C library. Anywhere else,
+    or if any bit differs, :func:`c_log`, :func:`c_exp` and :func:`c_pow` take their
+    slower element-wise paths.
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    features = _numpy_cpu_features()
+    if features.get("AVX512F", True) or features.get("AVX512_SKX", True):
+        return False
+    rng = np.random.default_rng(20240601)
+    x = np.concatenate([np.exp(rng.uniform(-40.0, 40.0, 2048)), rng.uniform(0.5, 2.0, 2048)])
+    log_x = np.log(x)
+    checks = [
+        (log_x, _c_log(x)),
+        (np.exp(log_x), _c_exp(log_x)),
+        (np.power(x, np.full(x.shape, -1.0)), _c_pow(x, -1.0)),
+        (np.power(x, np.full(x.shape, -2.0)), _c_pow(x, -2.0)),
+    ]
+    return all(np.array_equal(ours, np.asarray(theirs, dtype=float)) for ours, theirs in checks)
 
 
 def c_log(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """The C library's ``log`` (what R's ``log`` is), elementwise."""
+    if numpy_calls_the_c_library():
+        return np.log(x)
     return xlogy(1.0, x)
 
 
 def c_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The C library's ``exp``, elementwise (Python's ``math.exp``)."""
+    """The C library's ``exp``, elementwise (else Python's ``math.exp``)."""
     x = np.asarray(x, dtype=float)
+    if numpy_calls_the_c_library():
+        return np.exp(x)
     return np.asarray(_c_exp(x), dtype=float).reshape(x.shape)
 
 
 def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
     """The C library's ``pow(x, exponent)`` for ``exponent`` -1 or -2 and positive ``x``.
+
+    Where NumPy's ``power`` is the C library's (:func:`numpy_calls_the_c_library`), it is
+    called with the exponent as an array (with a scalar ``-1`` NumPy returns ``1 / x``).
+    Elsewhere :func:`c_pow_extended`.
+    """
+    x = np.asarray(x, dtype=float)
+    if exponent not in (-1, -2):
+        raise ValueError(f"c_pow covers exponents -1 and -2, not {exponent}")
+    if numpy_calls_the_c_library():
+        return np.power(x, np.full(x.shape, float(exponent)))
+    return c_pow_extended(x, exponent)
+
+
+def c_pow_extended(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
+    """The C library's ``pow(x, exponent)`` (-1 or -2) without NumPy's ``power``.
 
     ``pow`` returns the correctly rounded power except, within its error bound, where the
     exact power lies next to the midpoint of two doubles. The power is computed in
@@ -95,8 +155,6 @@ def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
     precision (``long double`` = ``double``) every element goes to ``math.pow``.
     """
     x = np.asarray(x, dtype=float)
-    if exponent not in (-1, -2):
-        raise ValueError(f"c_pow covers exponents -1 and -2, not {exponent}")
     if not _EXTENDED:
         return np.asarray(_c_pow(x, float(exponent)), dtype=float).reshape(x.shape)
     # candidate: the double nearest to 1 / x or 1 / (x * x); check it against the exact
