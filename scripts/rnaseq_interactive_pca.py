@@ -2,7 +2,7 @@
 
 from fibroskin.config import load_design
 from fibroskin.plots.interactive import pca_page
-from fibroskin.plots.theme import condition_palette
+from fibroskin.plots.palette import condition_palette
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv, write_document
 

@@ -203,3 +203,27 @@ def test_marker_table_read_back_as_text(tables, palette):
     figure = plots.marker_heatmap(tables["vst"], as_text, tables["sheet"], palette)
     assert figure._supxlabel.get_text() == "not in the count table: NOTAGENE"
     plt.close(figure)
+
+
+def test_theme_is_seaborns_paper_ticks_theme():
+    """The theme written out in plots.theme is what seaborn's set_theme gives (but its colour map)."""
+    import matplotlib
+
+    from fibroskin.plots.theme import SEABORN_PAPER_TICKS, set_theme
+
+    seaborn = pytest.importorskip("seaborn")
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        seaborn.set_theme(context="paper", style="ticks", font_scale=1.0)
+        theirs = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        matplotlib.rcParams.update(SEABORN_PAPER_TICKS)
+        ours = dict(matplotlib.rcParams)
+        set_theme()  # and the project's own settings on top apply cleanly
+    differ = {key for key in theirs if key != "backend_fallback" and ours[key] != theirs[key]}
+    # the palette is the same colours (hex here, RGB tuples there); image.cmap is left out
+    assert differ == {"axes.prop_cycle", "image.cmap"}, differ
+    assert [matplotlib.colors.to_rgb(c) for c in ours["axes.prop_cycle"].by_key()["color"]] == [
+        tuple(c) for c in theirs["axes.prop_cycle"].by_key()["color"]
+    ]

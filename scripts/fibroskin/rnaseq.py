@@ -544,19 +544,58 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     pandas.DataFrame
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
+    counts = pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names)
+    transformed = _vst_layer(fit_engine(dds), counts, dds.obs.copy(), dds.design, dds.inference,
+                             fit_type or dds.fit_type, dds.size_factors_fit_type, blind)
+    return _gene_by_sample(transformed, dds)
+
+
+def vst_of_counts(
+    counts: pd.DataFrame,
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    blind: bool = True,
+) -> pd.DataFrame:
+    """:func:`vst` of counts that have not been fitted: the same table, without the DE fit.
+
+    Parameters are those of :func:`fit_deseq` (``counts`` genes x samples), plus ``blind``
+    of :func:`vst`. ``vst_of_counts(counts, ...)`` equals ``vst(fit_deseq(counts, ...))``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene`` column then one column per sample, in the order of ``counts``.
+    """
+    _check_engine(engine)
+    metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
+    samples_by_genes = counts.T.astype(np.int64)
+    transformed = _vst_layer(engine, samples_by_genes, metadata, design, make_inference(engine),
+                             fit_type, size_factors_fit_type, blind)
+    table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=[str(s) for s in counts.columns])
+    table.insert(0, "gene", [str(g) for g in counts.index])
+    return table
+
+
+def _vst_layer(engine: str, counts: pd.DataFrame, metadata: pd.DataFrame, design: str, inference: Inference,
+               fit_type: str, size_factors_fit_type: str, blind: bool) -> np.ndarray:
+    """The VST (samples x genes) of a fresh data set of the engine's class."""
     with threadpool_limits(limits=1):
         fresh = _new_dataset(
-            fit_engine(dds),
-            counts=pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names),
-            metadata=dds.obs.copy(),
-            design=dds.design,
-            inference=dds.inference,
-            fit_type=fit_type or dds.fit_type,
-            size_factors_fit_type=dds.size_factors_fit_type,
+            engine,
+            counts=counts,
+            metadata=metadata,
+            design=design,
+            inference=inference,
+            fit_type=fit_type,
+            size_factors_fit_type=size_factors_fit_type,
             quiet=True,
         )
-        fresh.vst(use_design=not blind, fit_type=fit_type or dds.fit_type)
-    return _gene_by_sample(fresh.layers["vst_counts"], dds)
+        fresh.vst(use_design=not blind, fit_type=fit_type)
+    return fresh.layers["vst_counts"]
 
 
 def simulate_counts(

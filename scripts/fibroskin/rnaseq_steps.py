@@ -2,11 +2,13 @@
 
 The input, whichever upstream tool wrote it, is made into one count table first
 (:func:`import_counts`, with the average transcript lengths when the input calls for length
-offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and saved;
-every contrast is then tested on that saved fit (:func:`contrast_results`), so a cluster
-runs contrasts in parallel without refitting. :mod:`fibroskin.rnaseq` imports pydeseq2
-(seconds of start-up), so the functions that need it import it themselves: jobs that only
-reshape tables (concordance) never load it.
+offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and every
+contrast is tested on that fit (:func:`contrast_results`): in the fit's own job, or, for a
+large table with several contrasts (:func:`contrasts_fan_out`), each in a job of its own
+from the saved fit, so a cluster runs them in parallel without refitting. The VST for the
+figures is its own job (:func:`vst_table`): the results table does not wait for it.
+:mod:`fibroskin.rnaseq` imports pydeseq2 (seconds of start-up), so the functions that need
+it import it themselves: jobs that only reshape tables (concordance) never load it.
 """
 
 from __future__ import annotations
@@ -98,14 +100,40 @@ def counts_from_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return counts, annotation
 
 
+#: A run with several contrasts tests each in its own job, from the pickled fit, when its
+#: count table (after import) has at least this many cells (genes x samples). Below, the
+#: fit's job tests them all: writing and reading the fit back would cost more than the
+#: tests (pasilla-sized tables take well under a second per contrast).
+FAN_OUT_CELLS = 5_000_000
+
+
+def contrasts_fan_out(num_contrasts: int, cells: int) -> bool:
+    """Whether each contrast is tested in a job of its own (``rnaseq_contrast``).
+
+    Only for several contrasts of a large table (:data:`FAN_OUT_CELLS`): there the Wald
+    tests and shrinkage of the contrasts run in parallel (on a cluster, on other nodes)
+    and pay for saving and loading the fit.
+    """
+    return num_contrasts > 1 and cells >= FAN_OUT_CELLS
+
+
 @dataclass
 class FitOutputs:
-    """The saved model and the contrast-independent tables of one fit."""
+    """The model and the contrast-independent tables of one fit."""
 
     dds: DeseqDataSet
     normalized_counts: pd.DataFrame
-    vst: pd.DataFrame
     size_factors: pd.DataFrame
+    notes: list[str]
+
+
+@dataclass
+class PrefilteredCounts:
+    """The counts that enter the fit, the sample table and the gene_id -> symbol table."""
+
+    counts: pd.DataFrame
+    sample_table: pd.DataFrame
+    annotation: pd.DataFrame
     notes: list[str]
 
 
@@ -138,8 +166,22 @@ def prefilter_note(settings: RnaseqSettings, kept: int, total: int, smallest_gro
     return f"prefilter ({rule}): removed {total - kept} of {total} genes, {kept} kept"
 
 
+def prefiltered_counts(design: Design, counts_table: pd.DataFrame) -> PrefilteredCounts:
+    """``counts.tsv`` of :func:`import_counts`, prefiltered as ``rnaseq.min_count`` / ``min_samples`` say."""
+    from fibroskin import rnaseq
+
+    settings: RnaseqSettings = design.rnaseq
+    counts, annotation = counts_from_table(counts_table)
+    sample_table = sample_table_for(design, list(counts.columns))
+    group_column = design.contrasts[0].column
+    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
+    smallest_group = int(sample_table[group_column].value_counts().min())
+    notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
+    return PrefilteredCounts(kept, sample_table, annotation, notes)
+
+
 def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> FitOutputs:
-    """Prefilter and fit the run's counts once; normalized counts, VST, size factors.
+    """Prefilter and fit the run's counts once; normalized counts and size factors.
 
     Parameters
     ----------
@@ -165,15 +207,11 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
-    counts, annotation = counts_from_table(counts_table)
-    sample_table = sample_table_for(design, list(counts.columns))
-    group_column = design.contrasts[0].column
-    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
-    smallest_group = int(sample_table[group_column].value_counts().min())
-    notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
+    prefiltered = prefiltered_counts(design, counts_table)
+    annotation = prefiltered.annotation
     dds = rnaseq.fit_deseq(
-        kept,
-        sample_table,
+        prefiltered.counts,
+        prefiltered.sample_table,
         settings.design,
         engine=settings.engine,
         n_cpus=n_cpus,
@@ -183,10 +221,29 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
     return FitOutputs(
         dds=dds,
         normalized_counts=_with_symbols(rnaseq.normalized_counts(dds), annotation),
-        vst=_with_symbols(rnaseq.vst(dds), annotation),
         size_factors=rnaseq.size_factors(dds),
-        notes=notes,
+        notes=prefiltered.notes,
     )
+
+
+def vst_table(design: Design, counts_table: pd.DataFrame) -> pd.DataFrame:
+    """The VST of the prefiltered counts (``vst.tsv``), as :func:`fibroskin.rnaseq.vst` of :func:`fit`'s model.
+
+    Blind to the design (DESeq2's default for QC figures), so it needs no DE fit: the same
+    numbers, computed beside the fit rather than after it.
+    """
+    from fibroskin import rnaseq
+
+    settings: RnaseqSettings = design.rnaseq
+    prefiltered = prefiltered_counts(design, counts_table)
+    transformed = rnaseq.vst_of_counts(
+        prefiltered.counts,
+        prefiltered.sample_table,
+        settings.design,
+        engine=settings.engine,
+        reference_levels=reference_levels(design),
+    )
+    return _with_symbols(transformed, prefiltered.annotation)
 
 
 def fit_annotation(dds: DeseqDataSet) -> pd.DataFrame | None:
@@ -255,6 +312,15 @@ def contrast_results(
     )
     markers = rnaseq.marker_results(results, design.markers, SymbolIndex.build(annotation))
     return results, markers
+
+
+def test_contrasts(dds: DeseqDataSet, design: Design) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """:func:`contrast_results` of every contrast of the run, in config order, on one fit."""
+    return [contrast_results(dds, contrast, design) for contrast in design.contrasts]
+
+
+# pytest would otherwise collect this function wherever a test module imports it by name.
+test_contrasts.__test__ = False  # type: ignore[attr-defined]
 
 
 def long_normalized_counts(table: pd.DataFrame) -> pd.DataFrame:

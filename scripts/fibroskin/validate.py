@@ -700,7 +700,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the RNA-seq input (whichever tool wrote it) and cross-check it with the sheet and design.
 
     Also records in ``design.facts["rnaseq_lengths"]`` whether the input calls for
-    length offsets, which the DE engine does not apply yet: such an input is refused.
+    length offsets, which the DE engine does not apply yet: such an input is refused; and
+    in ``design.facts["rnaseq_cells"]`` the size of the count table (genes x samples).
     """
     from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_refused, read_rnaseq_input
 
@@ -723,6 +724,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
         errors.extend(problems.errors)
         return []
     design.facts["rnaseq_lengths"] = rnaseq_input.lengths is not None
+    # genes x samples: whether contrasts are tested in the fit's job (rnaseq_steps.contrasts_fan_out)
+    design.facts["rnaseq_cells"] = int(rnaseq_input.counts.size)
     if rnaseq_input.lengths is not None:
         errors.extend([length_offsets_refused(rnaseq_input, settings)])
     counts = rnaseq_input.counts

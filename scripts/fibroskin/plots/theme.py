@@ -1,4 +1,4 @@
-"""One look for every figure: seaborn theme, colour-blind-safe palette, journal sizes.
+"""One look for every figure: seaborn's theme, colour-blind-safe palette, journal sizes.
 
 Colours are fixed per condition across all figures of a run: the contrast's reference
 level is always grey-blue, its target level always vermillion (Okabe-Ito palette), so a
@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 
+from fibroskin.plots.palette import OKABE_ITO, condition_palette  # noqa: E402, F401 - the theme's colours
 from fibroskin.tables import atomic_path  # noqa: E402
-
-#: Okabe & Ito (2008) colour-blind-safe palette.
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "bluish_green": "#009E73",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "reddish_purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
 
 #: Figure widths in inches: one and two journal columns.
 SINGLE_COLUMN = 3.5
@@ -40,28 +29,57 @@ DOUBLE_COLUMN = 7.1
 DEFAULT_FORMATS = ("svg", "png", "pdf")
 
 
+#: The rcParams of seaborn 0.13's ``set_theme(context="paper", style="ticks",
+#: font_scale=1.0)``: its "ticks" axes style, "paper" plotting context and "deep" palette,
+#: written out so a figure job does not import seaborn (over a second of start-up, most of
+#: a small figure's cost). ``tests/test_rnaseq_plots.py`` checks them against seaborn's.
+#: Left out: seaborn's default colour map ``image.cmap = "rocket"`` (registered only by
+#: importing seaborn); every image of ours names its colour map.
+SEABORN_PAPER_TICKS = {
+    # axes_style("ticks")
+    "axes.axisbelow": True, "axes.edgecolor": ".15", "axes.facecolor": "white", "axes.grid": False,
+    "axes.labelcolor": ".15", "axes.spines.bottom": True, "axes.spines.left": True,
+    "axes.spines.right": True, "axes.spines.top": True, "figure.facecolor": "white",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "grid.color": ".8", "grid.linestyle": "-", "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": True,
+    "xtick.color": ".15", "xtick.direction": "out", "xtick.top": False, "ytick.color": ".15",
+    "ytick.direction": "out", "ytick.left": True, "ytick.right": False,
+    # plotting_context("paper", font_scale=1.0): the "notebook" sizes scaled by 0.8
+    "axes.labelsize": 12 * 0.8, "axes.linewidth": 1.25 * 0.8, "axes.titlesize": 12 * 0.8,
+    "font.size": 12 * 0.8, "grid.linewidth": 1 * 0.8, "legend.fontsize": 11 * 0.8,
+    "legend.title_fontsize": 12 * 0.8, "lines.linewidth": 1.5 * 0.8, "lines.markersize": 6 * 0.8,
+    "patch.linewidth": 1 * 0.8, "xtick.labelsize": 11 * 0.8, "xtick.major.size": 6 * 0.8,
+    "xtick.major.width": 1.25 * 0.8, "xtick.minor.size": 4 * 0.8, "xtick.minor.width": 1 * 0.8,
+    "ytick.labelsize": 11 * 0.8, "ytick.major.size": 6 * 0.8, "ytick.major.width": 1.25 * 0.8,
+    "ytick.minor.size": 4 * 0.8, "ytick.minor.width": 1 * 0.8,
+    # color_palette("deep")
+    "axes.prop_cycle": cycler("color", [
+        "#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
+        "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd",
+    ]),
+}
+
+
 def set_theme() -> None:
-    """Apply the project's seaborn theme (call before drawing any figure)."""
-    sns.set_theme(
-        context="paper",
-        style="ticks",
-        font_scale=1.0,
-        rc={
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "svg.hashsalt": "fibroskin",  # stable SVG element IDs across runs
-            "svg.fonttype": "none",
-            "pdf.fonttype": 42,
-            "figure.dpi": 100,
-            "savefig.dpi": 300,
-            "savefig.bbox": "tight",
-            "font.family": "DejaVu Sans",
-            # Titles sit a fixed pad above their axes. Left to matplotlib, every draw of
-            # every titled panel re-measures all tick labels to place its title, half the
-            # cost of drawing a multi-panel figure; nothing of ours is drawn above an axes.
-            "axes.titley": 1.0,
-        },
-    )
+    """Apply the project's theme, seaborn's "paper"/"ticks" look (call before drawing any figure)."""
+    matplotlib.rcParams.update(SEABORN_PAPER_TICKS)
+    matplotlib.rcParams.update({
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "fibroskin",  # stable SVG element IDs across runs
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "figure.dpi": 100,
+        "savefig.dpi": 300,
+        "savefig.bbox": "tight",
+        "font.family": "DejaVu Sans",
+        # Titles sit a fixed pad above their axes. Left to matplotlib, every draw of
+        # every titled panel re-measures all tick labels to place its title, half the
+        # cost of drawing a multi-panel figure; nothing of ours is drawn above an axes.
+        "axes.titley": 1.0,
+    })
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -82,15 +100,6 @@ def count_tick_label(value: float, _position: int | None = None) -> str:
     mantissa = round(value / 10**exponent, 6)
     power = "10" + str(exponent).translate(_SUPERSCRIPT)
     return power if mantissa == 1 else f"{mantissa:g}×{power}"
-
-
-def condition_palette(reference: str, target: str, others: Iterable[str] = ()) -> dict[str, str]:
-    """Fixed colours: reference level blue, target level vermillion, others after them."""
-    palette = {reference: OKABE_ITO["blue"], target: OKABE_ITO["vermillion"]}
-    spare = [OKABE_ITO[name] for name in ("bluish_green", "orange", "reddish_purple", "sky_blue", "yellow")]
-    for level in sorted(set(others) - set(palette)):
-        palette[level] = spare[(len(palette) - 2) % len(spare)]
-    return palette
 
 
 def save_figure(figure: plt.Figure, paths: Sequence[str | Path]) -> None:
