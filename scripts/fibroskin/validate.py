@@ -23,7 +23,7 @@ from fibroskin.config import Contrast, Design, header_row, load_design
 from fibroskin.errors import ErrorCollector, InputError, InputErrors
 from fibroskin.io.cq import canonical_columns, read_long_cq_table
 from fibroskin.io.instruments import read_qpcr_files
-from fibroskin.io.text import extra_field_errors, read_table_text, read_text
+from fibroskin.io.text import extra_field_errors, read_table_text, read_text, read_text_head
 from fibroskin.stats import PAIRED_TESTS
 
 #: The JSON schema of the config (the same file Snakemake validates against).
@@ -709,7 +709,7 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     sheet_samples = design.samples["sample"].tolist()
     if settings.counts is not None and COUNTS_FILE_COLUMN not in design.samples.columns:
         try:
-            decoded = read_text(settings.counts)
+            decoded = read_text_head(settings.counts)  # the header checks below need its first lines
         except InputErrors as problems:
             errors.extend(problems.errors)
             return []
