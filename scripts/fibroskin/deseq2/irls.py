@@ -40,7 +40,8 @@ def irls_chunk(
     counts : ndarray
         ``(genes, n)`` counts.
     size_factors : ndarray
-        ``(n,)``.
+        ``(n,)`` size factors, or ``(genes, n)`` normalization factors (R's
+        ``normalizationFactors``: the means are ``nf * exp(x beta)``).
     design_matrix : ndarray
         ``(n, p)``.
     disp : ndarray
@@ -72,15 +73,17 @@ def irls_chunk(
     num_coef = design_matrix.shape[1]
     x = design_matrix
     ridge = np.eye(num_coef) * (R_RIDGE if r_rules else 1e-6)
-    log_sf = np.log(size_factors)
+    # one factor per gene and sample; size factors broadcast to the same values
+    normalization = np.broadcast_to(np.asarray(size_factors, dtype=float), counts.shape)
+    log_sf = np.log(normalization)
     if np.linalg.matrix_rank(x) == num_coef:
         q, r = np.linalg.qr(x)
-        y = np.log(counts / size_factors + 0.1)
+        y = np.log(counts / normalization + 0.1)
         beta = np.linalg.solve(r, q.T @ y.T).T
     else:
         beta = np.zeros((num_genes, num_coef))
         with np.errstate(divide="ignore"):
-            beta[:, 0] = np.log(counts / size_factors).mean(axis=1)
+            beta[:, 0] = np.log(counts / normalization).mean(axis=1)
 
     size = 1.0 / disp[:, None]
     n = counts.shape[1]
@@ -96,7 +99,7 @@ def irls_chunk(
         ).sum(axis=1)
         return -2.0 * nll
 
-    mu = np.maximum(size_factors * np.exp(beta @ x.T), min_mu)
+    mu = np.maximum(normalization * np.exp(beta @ x.T), min_mu)
     dev = np.full(num_genes, 1000.0)
     active = np.ones(num_genes, dtype=bool)
     diverged = np.zeros(num_genes, dtype=bool)
@@ -107,7 +110,7 @@ def irls_chunk(
             break
         mu_a = mu[idx]
         w = mu_a / (1.0 + mu_a * disp[idx, None])
-        z = np.log(mu_a) - log_sf + (counts[idx] - mu_a) / mu_a
+        z = np.log(mu_a) - log_sf[idx] + (counts[idx] - mu_a) / mu_a
         gram = (w @ outer_x).reshape(-1, num_coef, num_coef) + ridge
         rhs = (w * z) @ x
         beta_hat = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
@@ -117,7 +120,7 @@ def irls_chunk(
         keep = ~blown
         idx, beta_hat = idx[keep], beta_hat[keep]
         beta[idx] = beta_hat
-        mu[idx] = np.maximum(size_factors * np.exp(beta_hat @ x.T), min_mu)
+        mu[idx] = np.maximum(normalization[idx] * np.exp(beta_hat @ x.T), min_mu)
         old = dev[idx]
         dev[idx] = deviance(mu[idx], idx)
         ratio = np.abs(dev[idx] - old) / (np.abs(dev[idx]) + 0.1)
@@ -129,5 +132,5 @@ def irls_chunk(
     w = mu / (1.0 + mu * disp[:, None])
     inv_gram = batched_inv(weighted_gram(w, x) + ridge)
     hat = hat_diagonals(w, x, inv_gram)
-    mu_unthresholded = size_factors * np.exp(beta @ x.T)
+    mu_unthresholded = normalization * np.exp(beta @ x.T)
     return beta, mu_unthresholded, hat, ~diverged
