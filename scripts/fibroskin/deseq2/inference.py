@@ -34,7 +34,7 @@ from fibroskin.deseq2.genewise_dispersions import (
     r_rough_dispersions,
     rough_dispersions,
 )
-from fibroskin.deseq2.irls import R_RIDGE, irls_chunk
+from fibroskin.deseq2.irls import R_IRLS_MAXIT, R_LARGE, R_RIDGE, irls_chunk, irls_start, r_optim_beta
 from fibroskin.deseq2.map_dispersions import r_map_dispersions
 from fibroskin.deseq2.shrinkage import apeglm_map_chunk
 from fibroskin.deseq2.wald import R_MIN_MU, wald_pvalues, wald_standard_errors
@@ -162,12 +162,20 @@ class VectorizedInference(Inference):
         mu = np.empty((num_samples, num_genes))
         hat = np.empty((num_samples, num_genes))
         converged = np.empty(num_genes, dtype=bool)
+        r_rules = self.mode == "r"
+        if r_rules:
+            maxiter = R_IRLS_MAXIT
         for sl in gene_chunks(num_genes, self.chunk_size):
+            chunk_counts = np.asarray(counts[:, sl], dtype=float).T
+            chunk_factors = size_factors[:, sl].T if per_gene else size_factors
             b, m, h, c = irls_chunk(
-                np.asarray(counts[:, sl], dtype=float).T,
-                size_factors[:, sl].T if per_gene else size_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=self.mode == "r",
+                chunk_counts, chunk_factors, design_matrix,
+                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=r_rules,
             )
+            if r_rules:
+                self._r_optim_fallback(chunk_counts, chunk_factors, design_matrix, disp[sl], b, m, c)
+                beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
+                continue
             fallback = np.flatnonzero(~c)
             for g in fallback:
                 # diverging IRLS: defer to pydeseq2's bounded optimiser + grid search
@@ -181,6 +189,29 @@ class VectorizedInference(Inference):
                 m[g], h[g] = m_g, h_g
             beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
         return beta, mu, hat, converged
+
+    @staticmethod
+    def _r_optim_fallback(counts: np.ndarray, factors: np.ndarray, design_matrix: np.ndarray, disp: np.ndarray,
+                          beta: np.ndarray, mu: np.ndarray, converged: np.ndarray) -> None:
+        """R's ``fitNbinomGLMsOptim`` for the genes IRLS did not converge, in place.
+
+        The start is R's: the last IRLS iterate on the log2 scale when all its entries are
+        finite and below 30 in absolute value, else IRLS's own starting values (which R
+        passes unconverted). The means are recomputed from optim's coefficients, the
+        leverages stay those of the last IRLS iterate, as in R.
+        """
+        not_converged = np.flatnonzero(~converged)
+        if not not_converged.size:
+            return
+        gene_factors = np.broadcast_to(factors, counts.shape)
+        starts = irls_start(counts[not_converged], gene_factors[not_converged], design_matrix)
+        for row, gene in enumerate(not_converged):
+            last = beta[gene] / np.log(2)
+            stable = np.isfinite(last).all() and (np.abs(last) < R_LARGE).all()
+            start = last if stable else starts[row]
+            beta[gene], converged[gene] = r_optim_beta(counts[gene], gene_factors[gene], design_matrix,
+                                                       float(disp[gene]), start)
+            mu[gene] = gene_factors[gene] * np.exp(design_matrix @ beta[gene])
 
     # -- dispersions ----------------------------------------------------------------
 
