@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import gammaln
-from scipy.stats import nbinom, norm
+from scipy.stats import norm
 
 from fibroskin.deseq2.arrays import batched_inv, hat_diagonals, outer_columns, weighted_gram
 
@@ -203,7 +203,12 @@ def _r_neg_log_posterior(log2_beta: np.ndarray, x: np.ndarray, counts: np.ndarra
                          size: float, prior_sd: np.ndarray) -> float:
     """``objectiveFn`` of R's ``fitNbinomGLMsOptim``: minus (NB log likelihood + normal log prior)."""
     mu = factors * np.exp2(x @ log2_beta)
-    log_likelihood = nbinom.logpmf(counts, size, size / (size + mu)).sum()
+    # R's dnbinom(mu =) keeps q = mu / (size + mu) apart from p: finite for means far below
+    # the counts, where size / (size + mu) rounds to 1 (optim probes the bounds, +-30)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.where(counts > 0, counts * (np.log(mu) - np.log(size + mu)), 0.0)
+        log_likelihood = (gammaln(counts + size) - gammaln(size) - gammaln(counts + 1)
+                          - size * np.log1p(mu / size) + log_q).sum()
     log_prior = norm.logpdf(log2_beta, 0.0, prior_sd).sum()
     value = -(log_likelihood + log_prior)
     return float(value) if np.isfinite(value) else 1e300
