@@ -126,38 +126,54 @@ def test_geuvadis_rsem_files_per_sample(tmp_path, monkeypatch):
 
 
 def test_workflow_on_the_nfcore_table_as_written(tmp_path):
+    # nf-core/differentialabundance's run: the merged table and its lengths table, as written
     workdir = tmp_path / "run"
     workdir.mkdir()
-    config = nfcore_config(workdir)
+    config = nfcore_config(workdir, lengths=NFCORE_LENGTHS)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run_workflow(workdir)
     counts = read_tsv(workdir / "results" / "rnaseq" / "counts.tsv")
     assert counts.shape == (1000, 8) and counts.loc[counts["gene"] == "ENSMUSG00000030324", "symbol"].item() == "Rho"
-    results = read_tsv(workdir / "results" / "hND6_vs_mCherry" / "rnaseq" / "deseq2_results.tsv")
+    assert read_tsv(workdir / "results" / "rnaseq" / "lengths.tsv").shape == (1000, 7)
+    results = read_tsv(workdir / "results" / "hND6_vs_mCherry" / "rnaseq" / "deseq2_results.tsv").set_index("gene")
     assert len(results) == 983  # >= 10 reads in >= 1 sample keeps 983 of the 1,000 genes
-    assert results.loc[results["gene"] == "ENSMUSG00000076613", "symbol"].item() == "Ighg2b"
+    assert results.loc["ENSMUSG00000076613", "symbol"] == "Ighg2b"
+    r = pd.read_csv(DATA / "nfcore_srp254919" / "R_DESeq2_srp254919_length_offsets.tsv.gz", sep="\t", index_col="gene")
+    numbers = agreement(results, r, alpha=0.1)
+    assert numbers["calls"] == 5 and numbers["jaccard"] == 1.0 and numbers["na_pattern"] == 1.0
+    assert numbers["max_dlfc"] < 1e-6
     markers = read_tsv(workdir / "results" / "hND6_vs_mCherry" / "rnaseq" / "marker_results.tsv")
     assert markers["found"].all() and markers["gene"].tolist() == ["ENSMUSG00000030324", "ENSMUSG00000076613"]
+    # the strongest call keeps its size under apeglm's shrinkage (MLE log2FC 11.0)
+    assert markers.set_index("symbol").loc["Ighg2b", "log2FoldChange_shrunk"] > 10
     import_log = (workdir / "logs" / "rnaseq" / "import.log").read_text()
     assert "read as nf-core/rnaseq salmon merged gene counts" in import_log
     assert "rounded to integers as R's round() does (halves to even)" in import_log
     fit_log = (workdir / "logs" / "rnaseq" / "fit.log").read_text()
     assert "prefilter (>= 10 reads in >= 1 samples (rnaseq.min_samples)): removed 17 of 1000 genes, 983 kept" in fit_log
+    assert "length offsets: average transcript lengths of the 983 kept genes" in fit_log
 
 
-def test_workflow_on_geuvadis_salmon_files(tmp_path):
+def test_workflow_on_geuvadis_salmon_files_with_lengths(tmp_path):
     workdir = tmp_path / "run"
     workdir.mkdir()
-    # shrinkage off: this run is about the input; 2 vs 2 samples make every DE step slow
-    config = geuvadis_config(workdir, "salmon", counts_from_abundance="lengthScaledTPM", shrink=False)
+    # countsFromAbundance "no" (the default): estimated counts, their lengths as offsets
+    config = geuvadis_config(workdir, "salmon")
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     run_workflow(workdir)
     counts = read_tsv(workdir / "results" / "rnaseq" / "counts.tsv").set_index("gene")
-    expected = r_counts("salmon_counts_lengthScaledTPM").loc[counts.index]
+    expected = r_counts("salmon_counts_no").loc[counts.index]
     np.testing.assert_array_equal(counts[list(GEUVADIS_RUNS)].to_numpy(), np.rint(expected.to_numpy()))
-    results = read_tsv(workdir / "results" / "B_vs_A" / "rnaseq" / "deseq2_results.tsv")
-    assert len(results) > 10_000 and results["padj"].notna().any()
-    assert "salmon quant.sf files, one per sample, through tximport (countsFromAbundance lengthScaledTPM)" in (
+    lengths = read_tsv(workdir / "results" / "rnaseq" / "lengths.tsv").set_index("gene")
+    np.testing.assert_allclose(lengths[list(GEUVADIS_RUNS)].to_numpy(),
+                               r_counts("salmon_length").loc[lengths.index].to_numpy(), rtol=1e-10)
+    results = read_tsv(workdir / "results" / "B_vs_A" / "rnaseq" / "deseq2_results.tsv").set_index("gene")
+    r = pd.read_csv(DATA / "tximport" / "R_DESeq2_geuvadis_no.tsv.gz", sep="\t", index_col="gene")
+    # the workflow's alpha is 0.05, as the reference's
+    numbers = agreement(results, r, alpha=0.05)
+    assert numbers["calls"] == 44 and numbers["jaccard"] == 1.0 and numbers["na_pattern"] == 1.0
+    assert numbers["max_dlfc"] < 1e-6
+    assert "salmon quant.sf files, one per sample, through tximport (countsFromAbundance no)" in (
         workdir / "logs" / "rnaseq" / "import.log").read_text()
 
 
