@@ -349,12 +349,10 @@ class VectorizedInference(Inference):
         prior_scale: float,
         optimizer: str,
         shrink_index: int,
-        mle: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """apeglm MAPs (:func:`~fibroskin.deseq2.shrinkage.apeglm_map_chunk`).
 
-        pydeseq2's interface, plus: ``offset`` may be ``(n, genes)`` (log normalization
-        factors), and ``mle`` (``(genes, p)``) is a second start of the MAP search.
+        pydeseq2's interface; ``offset`` may also be ``(n, genes)`` (log normalization factors).
         """
         design_matrix = np.asarray(design_matrix, dtype=float)
         offset = np.asarray(offset, dtype=float)
@@ -369,6 +367,5 @@ class VectorizedInference(Inference):
                 design_matrix, np.asarray(counts[:, sl], dtype=float).T, size[sl],
                 offset[:, sl].T if offset.ndim == 2 else offset,
                 prior_no_shrink_scale, float(prior_scale), shrink_index,
-                mle=None if mle is None else np.asarray(mle, dtype=float)[sl],
             )
         return beta, inv_hess, converged

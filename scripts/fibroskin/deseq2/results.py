@@ -18,7 +18,6 @@ import pandas as pd
 from pydeseq2.ds import DeseqStats
 
 from fibroskin.deseq2.independent_filtering import independent_filtering
-from fibroskin.deseq2.inference import VectorizedInference
 
 
 def r_faithful_padj(stats: DeseqStats) -> pd.Series:
@@ -47,9 +46,7 @@ class RFaithfulDeseqStats(DeseqStats):
 
     See :mod:`fibroskin.deseq2.independent_filtering`. With a data set that has R's
     normalization factors (``FastDeseqDataSet(average_lengths=...)``) the Wald test's means
-    are ``nf * exp(x beta)`` and apeglm's offsets ``log(nf)``, as in R. apeglm's MAP is
-    the lowest of the modes reached from apeglm's start and from the MLE
-    (:func:`~fibroskin.deseq2.shrinkage.apeglm_map_chunk`).
+    are ``nf * exp(x beta)`` and apeglm's offsets ``log(nf)``, as in R.
     """
 
     def _normalization_factors(self) -> np.ndarray | None:
@@ -90,12 +87,9 @@ class RFaithfulDeseqStats(DeseqStats):
 
         As pydeseq2's ``DeseqStats.lfc_shrink`` (the prior scale ``min(sqrt(priorVar), 1)``
         from the MLEs and their SEs, apeglm's ``priorVar``; the Cauchy prior on ``coeff``,
-        a normal prior of scale 15 on the others), with two differences: the offsets are
-        ``log(nf)`` where the data set has normalization factors, and the MAP is searched
-        from apeglm's start *and* from the MLE, keeping the one with the lower negative
-        log posterior. With a small prior scale the posterior of a well-measured gene has
-        two modes, a spike within ``~scale^2`` of 0 and the likelihood's mode; a search
-        from apeglm's start can stop in the spike although the other mode is higher.
+        a normal prior of scale 15 on the others), with the offsets ``log(nf)`` where the
+        data set has normalization factors (R's ``lfcShrink``). The prior scale used is kept
+        in ``apeglm_prior_scale``.
         """
         if coeff not in self.LFC.columns:
             raise KeyError(f"The coeff argument '{coeff}' should be one the LFC columns. "
@@ -111,9 +105,6 @@ class RFaithfulDeseqStats(DeseqStats):
         if adapt:
             prior_scale = float(np.minimum(np.sqrt(self._fit_prior_var(coeff_idx=coeff_idx)), 1))
         self.apeglm_prior_scale = prior_scale
-        extra = {}
-        if isinstance(self.inference, VectorizedInference):
-            extra["mle"] = self.LFC.to_numpy(float)[non_zero]
         lfcs, inv_hessians, converged = self.inference.lfc_shrink_nbinom_glm(
             design_matrix=self.design_matrix.values,
             counts=self.dds.X[:, non_zero],
@@ -123,7 +114,6 @@ class RFaithfulDeseqStats(DeseqStats):
             prior_scale=prior_scale,
             optimizer="L-BFGS-B",
             shrink_index=coeff_idx,
-            **extra,
         )
         new_lfc = np.asarray(lfcs)[:, coeff_idx]
         new_se = np.sqrt(np.abs(np.asarray(inv_hessians)[:, coeff_idx, coeff_idx]))

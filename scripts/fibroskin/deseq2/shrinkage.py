@@ -4,14 +4,7 @@ Damped Newton on the exact MAP objective of :func:`pydeseq2.utils.nbinomFn` for 
 of a chunk: the Hessian is made positive definite where the Cauchy prior makes it
 indefinite, and every step is backtracked until the Armijo condition holds.
 
-The MAP is the lower of two searches per gene: from apeglm's start (``0.1, -0.1, ...``)
-and, when given, from the MLE. With the small prior scales that apeglm's ``priorVar``
-gives data sets with few changes (its floor is ``1e-3``), the posterior of a
-well-measured gene has two modes: a spike within ``~scale^2`` of 0, where the Cauchy
-prior's gradient ``2 b / (scale^2 + b^2)`` balances the likelihood's, and the likelihood's
-own mode. A descent from apeglm's start can stop in the spike although the other mode is
-far higher (nf-core SRP254919, scale 1e-3: Ighg2b's MLE log2FC 10.9 "shrunk" to 3.5e-6,
-whose negative log posterior is ~20 above that of the mode at 10.6).
+With length offsets the offsets are ``log(nf)`` per gene and sample (R's ``lfcShrink``).
 
 Departure from pydeseq2 0.5.4 (deliberate): the inverse Hessian returned is that of the
 *correct* Hessian. pydeseq2's ``nbinomGLM`` adds the prior's Hessian diagonal as a row
@@ -59,7 +52,6 @@ def apeglm_map_chunk(
     prior_no_shrink_scale: float,
     prior_scale: float,
     shrink_index: int,
-    mle: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched apeglm MAP fit (pydeseq2 ``nbinomGLM``) for ``counts`` of shape (genes, n).
 
@@ -81,10 +73,6 @@ def apeglm_map_chunk(
         Prior scales as in pydeseq2.
     shrink_index : int
         Coefficient to shrink.
-    mle : ndarray, optional
-        ``(genes, p)`` MLE coefficients: a second start; per gene the search that ends
-        with the lower objective is kept. Rows that are not finite are not used.
-
     Returns
     -------
     beta : ndarray
@@ -102,16 +90,7 @@ def apeglm_map_chunk(
     no_shrink_var2 = 2 * prior_no_shrink_scale**2
     args = (x, counts, size, offset, no_shrink_var2, prior_scale, shrink_index, shrink_mask)
     apeglm_start = np.tile(0.1 * (-1.0) ** np.arange(num_coef), (num_genes, 1))
-    beta, fval, converged = _damped_newton(apeglm_start, args, prior_no_shrink_scale)
-    if mle is not None:
-        mle = np.asarray(mle, dtype=float)
-        usable = np.flatnonzero(np.isfinite(mle).all(axis=1))
-        if usable.size:
-            sub_args = _subset(args, usable)
-            beta_mle, fval_mle, converged_mle = _damped_newton(mle[usable], sub_args, prior_no_shrink_scale)
-            better = np.isfinite(fval_mle) & (~np.isfinite(fval[usable]) | (fval_mle < fval[usable]))
-            rows = usable[better]
-            beta[rows], fval[rows], converged[rows] = beta_mle[better], fval_mle[better], converged_mle[better]
+    beta, _, converged = _damped_newton(apeglm_start, args, prior_no_shrink_scale)
     _, hess = _gradient_and_hessian(beta, args, np.arange(num_genes), prior_no_shrink_scale)
     return beta, batched_inv(hess), converged
 
