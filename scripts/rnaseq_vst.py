@@ -1,4 +1,4 @@
-"""Rule rnaseq_vst: counts -> the variance-stabilised expression of every sample, for the figures."""
+"""Rule rnaseq_vst: counts (and lengths) -> the variance-stabilised expression of every sample, for the figures."""
 
 from fibroskin.config import load_design
 from fibroskin.rnaseq_steps import vst_table
@@ -7,4 +7,5 @@ from fibroskin.tables import read_tsv, write_tsv
 
 snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
-write_tsv(vst_table(load_design(snakemake.config), read_tsv(snakemake.input.counts)), snakemake.output.vst)
+lengths = read_tsv(snakemake.input.lengths) if "lengths" in snakemake.input.keys() else None
+write_tsv(vst_table(load_design(snakemake.config), read_tsv(snakemake.input.counts), lengths), snakemake.output.vst)

@@ -234,6 +234,7 @@ def fit_deseq(
     fit_type: str = "parametric",
     size_factors_fit_type: str = "ratio",
     quiet: bool = True,
+    average_lengths: pd.DataFrame | None = None,
 ) -> DeseqDataSet:
     """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
 
@@ -268,6 +269,12 @@ def fit_deseq(
         Passed to pydeseq2 (``"parametric"``/``"mean"``; ``"ratio"``/``"poscounts"``/``"iterative"``).
     quiet
         Silence pydeseq2's progress messages.
+    average_lengths
+        Genes x samples average transcript lengths of the genes and samples of ``counts``
+        (tximport's ``length``, nf-core's ``salmon.merged.gene_lengths.tsv``): DESeq2's
+        length offsets, R's ``avgTxLength`` assay. Every stage then uses R's per-gene,
+        per-sample normalization factors (see
+        :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet`). Fast engine only.
 
     Returns
     -------
@@ -279,6 +286,11 @@ def fit_deseq(
     _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
     inference = inference if inference is not None else make_inference(engine, n_cpus)
+    extra = {}
+    if average_lengths is not None:
+        if engine != "fast":
+            raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
+        extra["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
@@ -291,6 +303,7 @@ def fit_deseq(
             fit_type=fit_type,
             size_factors_fit_type=size_factors_fit_type,
             quiet=quiet,
+            **extra,
         )
         dds.deseq2()
     dds.uns["fibroskin"] = {
@@ -498,7 +511,12 @@ def marker_results(results: pd.DataFrame, markers: Sequence[str], symbol_index: 
 
 
 def size_factors(dds: DeseqDataSet) -> pd.DataFrame:
-    """Columns ``sample``, ``size_factor`` in the fit's sample order."""
+    """Columns ``sample``, ``size_factor`` in the fit's sample order.
+
+    With length offsets R keeps no size factors (``sizeFactors(dds)`` is ``NULL``): the
+    value is then each sample's geometric mean of its normalization factors over genes,
+    ``exp(colMeans(log(normalizationFactors(dds))))``, which R's VST uses in their place.
+    """
     return pd.DataFrame({"sample": [str(s) for s in dds.obs_names],
                          "size_factor": dds.obs["size_factors"].to_numpy(dtype=float)})
 
@@ -511,13 +529,16 @@ def _gene_by_sample(values: np.ndarray, dds: DeseqDataSet) -> pd.DataFrame:
 
 
 def normalized_counts(dds: DeseqDataSet) -> pd.DataFrame:
-    """Counts divided by size factors (``counts(dds, normalized=TRUE)``).
+    """Counts divided by size factors (``counts(dds, normalized=TRUE)``), or by R's
+    normalization factors for a fit with length offsets.
 
     Returns
     -------
     pandas.DataFrame
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
+    if getattr(dds, "normalization_factors", None) is not None:
+        return _gene_by_sample(dds.X / dds.normalization_factors, dds)
     return _gene_by_sample(dds.X / dds.obs["size_factors"].to_numpy()[:, None], dds)
 
 
@@ -528,7 +549,10 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     expression fit is not modified. Like R's ``varianceStabilizingTransformation`` (and
     unlike ``vst()``, which fits the trend on a random subset of 1000 genes) it uses all
     genes, so it is deterministic. With the fast engine the trend is fitted as R's
-    ``parametricDispersionFit``, on the fast backend's gene-wise dispersions.
+    ``parametricDispersionFit``, on the fast backend's gene-wise dispersions. A fit with
+    length offsets is transformed with its normalization factors, as R's
+    ``varianceStabilizingTransformation`` does (``counts / nf``; the blind gene-wise
+    dispersions from ``linearModelMu(counts / nf) * nf``).
 
     Parameters
     ----------
@@ -544,9 +568,12 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     pandas.DataFrame
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
+    extra = {}
+    if "average_lengths" in dds.layers:
+        extra["average_lengths"] = np.asarray(dds.layers["average_lengths"])
     counts = pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names)
     transformed = _vst_layer(fit_engine(dds), counts, dds.obs.copy(), dds.design, dds.inference,
-                             fit_type or dds.fit_type, dds.size_factors_fit_type, blind)
+                             fit_type or dds.fit_type, dds.size_factors_fit_type, blind, extra)
     return _gene_by_sample(transformed, dds)
 
 
@@ -559,6 +586,7 @@ def vst_of_counts(
     fit_type: str = "parametric",
     size_factors_fit_type: str = "ratio",
     blind: bool = True,
+    average_lengths: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`vst` of counts that have not been fitted: the same table, without the DE fit.
 
@@ -572,16 +600,21 @@ def vst_of_counts(
     """
     _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
-    samples_by_genes = counts.T.astype(np.int64)
+    extra = {}
+    if average_lengths is not None:
+        if engine != "fast":
+            raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
+        extra["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
+    samples_by_genes = counts.T.astype(np.int64, copy=False)
     transformed = _vst_layer(engine, samples_by_genes, metadata, design, make_inference(engine),
-                             fit_type, size_factors_fit_type, blind)
+                             fit_type, size_factors_fit_type, blind, extra)
     table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=[str(s) for s in counts.columns])
     table.insert(0, "gene", [str(g) for g in counts.index])
     return table
 
 
 def _vst_layer(engine: str, counts: pd.DataFrame, metadata: pd.DataFrame, design: str, inference: Inference,
-               fit_type: str, size_factors_fit_type: str, blind: bool) -> np.ndarray:
+               fit_type: str, size_factors_fit_type: str, blind: bool, extra: dict) -> np.ndarray:
     """The VST (samples x genes) of a fresh data set of the engine's class."""
     with threadpool_limits(limits=1):
         fresh = _new_dataset(
@@ -593,6 +626,7 @@ def _vst_layer(engine: str, counts: pd.DataFrame, metadata: pd.DataFrame, design
             fit_type=fit_type,
             size_factors_fit_type=size_factors_fit_type,
             quiet=True,
+            **extra,
         )
         fresh.vst(use_design=not blind, fit_type=fit_type)
     return fresh.layers["vst_counts"]

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fibroskin.config import Contrast, Design, RnaseqSettings
-from fibroskin.errors import InputError, InputErrors
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 if TYPE_CHECKING:
@@ -129,11 +128,12 @@ class FitOutputs:
 
 @dataclass
 class PrefilteredCounts:
-    """The counts that enter the fit, the sample table and the gene_id -> symbol table."""
+    """The counts that enter the fit, the sample table, the gene_id -> symbol table and lengths."""
 
     counts: pd.DataFrame
     sample_table: pd.DataFrame
     annotation: pd.DataFrame
+    average_lengths: pd.DataFrame | None
     notes: list[str]
 
 
@@ -166,8 +166,12 @@ def prefilter_note(settings: RnaseqSettings, kept: int, total: int, smallest_gro
     return f"prefilter ({rule}): removed {total - kept} of {total} genes, {kept} kept"
 
 
-def prefiltered_counts(design: Design, counts_table: pd.DataFrame) -> PrefilteredCounts:
-    """``counts.tsv`` of :func:`import_counts`, prefiltered as ``rnaseq.min_count`` / ``min_samples`` say."""
+def prefiltered_counts(design: Design, counts_table: pd.DataFrame,
+                       lengths: pd.DataFrame | None = None) -> PrefilteredCounts:
+    """``counts.tsv`` of :func:`import_counts`, prefiltered as ``rnaseq.min_count`` / ``min_samples`` say.
+
+    With ``lengths`` (``lengths.tsv``), also the kept genes' average transcript lengths.
+    """
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
@@ -177,7 +181,12 @@ def prefiltered_counts(design: Design, counts_table: pd.DataFrame) -> Prefiltere
     kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
     smallest_group = int(sample_table[group_column].value_counts().min())
     notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
-    return PrefilteredCounts(kept, sample_table, annotation, notes)
+    average_lengths = None
+    if lengths is not None:
+        average_lengths = lengths.set_index("gene").loc[kept.index, list(kept.columns)].astype(float)
+        notes.append(f"length offsets: average transcript lengths of the {len(kept)} kept genes as DESeq2's "
+                     "normalization factors (R's avgTxLength), one per gene and sample")
+    return PrefilteredCounts(kept, sample_table, annotation, average_lengths, notes)
 
 
 def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> FitOutputs:
@@ -192,22 +201,19 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
         ``counts.tsv`` of :func:`import_counts` (``gene``, ``symbol``, samples).
     lengths
         ``lengths.tsv`` of :func:`import_counts` (``gene``, samples): average transcript
-        lengths for DESeq2's per-gene, per-sample normalization factors
-        (:func:`fibroskin.tximport.length_normalization_factors`). The DE engine does not
-        take them yet, so they are refused here as validation refuses them before a run.
+        lengths, DESeq2's length offsets. The fit then uses R's per-gene, per-sample
+        normalization factors of the genes the prefilter keeps, computed as R's
+        ``estimateSizeFactors`` does on a ``DESeqDataSetFromTximport`` data set that was
+        filtered before ``DESeq()`` (the tximport vignette's and nf-core's order).
+        ``size_factors.tsv`` then holds each sample's geometric mean of its normalization
+        factors (R keeps no size factors there; see :func:`fibroskin.rnaseq.size_factors`).
     n_cpus
         Processes for the stock backend (numbers do not depend on it).
     """
-    if lengths is not None:
-        raise InputErrors([InputError(
-            "length offsets are not yet supported by the DE engine",
-            column="rnaseq.lengths",
-            expected="counts without length offsets (see fibroskin.rnaseq_input.length_offsets_refused)",
-        )])
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
-    prefiltered = prefiltered_counts(design, counts_table)
+    prefiltered = prefiltered_counts(design, counts_table, lengths)
     annotation = prefiltered.annotation
     dds = rnaseq.fit_deseq(
         prefiltered.counts,
@@ -216,6 +222,7 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
         engine=settings.engine,
         n_cpus=n_cpus,
         reference_levels=reference_levels(design),
+        average_lengths=prefiltered.average_lengths,
     )
     dds.uns["fibroskin"]["annotation"] = annotation.set_index("gene_id").loc[[str(g) for g in dds.var_names]].reset_index()
     return FitOutputs(
@@ -226,22 +233,23 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
     )
 
 
-def vst_table(design: Design, counts_table: pd.DataFrame) -> pd.DataFrame:
+def vst_table(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None = None) -> pd.DataFrame:
     """The VST of the prefiltered counts (``vst.tsv``), as :func:`fibroskin.rnaseq.vst` of :func:`fit`'s model.
 
     Blind to the design (DESeq2's default for QC figures), so it needs no DE fit: the same
-    numbers, computed beside the fit rather than after it.
+    numbers, computed beside the fit rather than after it. ``lengths`` as for :func:`fit`.
     """
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
-    prefiltered = prefiltered_counts(design, counts_table)
+    prefiltered = prefiltered_counts(design, counts_table, lengths)
     transformed = rnaseq.vst_of_counts(
         prefiltered.counts,
         prefiltered.sample_table,
         settings.design,
         engine=settings.engine,
         reference_levels=reference_levels(design),
+        average_lengths=prefiltered.average_lengths,
     )
     return _with_symbols(transformed, prefiltered.annotation)
 

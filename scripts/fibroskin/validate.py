@@ -700,10 +700,11 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the RNA-seq input (whichever tool wrote it) and cross-check it with the sheet and design.
 
     Also records in ``design.facts["rnaseq_lengths"]`` whether the input calls for
-    length offsets, which the DE engine does not apply yet: such an input is refused; and
-    in ``design.facts["rnaseq_cells"]`` the size of the count table (genes x samples).
+    length offsets, which only the fast engine applies: with ``rnaseq.engine: pydeseq2``
+    such an input is refused; and in ``design.facts["rnaseq_cells"]`` the size of the count
+    table (genes x samples).
     """
-    from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_refused, read_rnaseq_input
+    from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_need_fast_engine, read_rnaseq_input
 
     settings = design.rnaseq
     sheet_samples = design.samples["sample"].tolist()
@@ -726,8 +727,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     design.facts["rnaseq_lengths"] = rnaseq_input.lengths is not None
     # genes x samples: whether contrasts are tested in the fit's job (rnaseq_steps.contrasts_fan_out)
     design.facts["rnaseq_cells"] = int(rnaseq_input.counts.size)
-    if rnaseq_input.lengths is not None:
-        errors.extend([length_offsets_refused(rnaseq_input, settings)])
+    if rnaseq_input.lengths is not None and settings.engine != "fast":
+        errors.extend([length_offsets_need_fast_engine(rnaseq_input, settings)])
     counts = rnaseq_input.counts
     source = str(settings.counts) if settings.counts is not None else str(design.sample_sheet)
     counted = pd.DataFrame({"sample": [str(c) for c in counts.columns], "file": source, "line": 1})

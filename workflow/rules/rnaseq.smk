@@ -72,6 +72,7 @@ if rnaseq_contrasts_fan_out():
 
 rule rnaseq_vst:
     input:
+        **rnaseq_length_output(),
         counts="results/rnaseq/counts.tsv",
     output:
         vst="results/rnaseq/vst.tsv",

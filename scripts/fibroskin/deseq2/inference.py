@@ -40,13 +40,23 @@ from fibroskin.deseq2.genewise_dispersions import (
     r_rough_dispersions,
     rough_dispersions,
 )
-from fibroskin.deseq2.irls import R_RIDGE, irls_chunk
+from fibroskin.deseq2.irls import R_IRLS_MAXIT, R_LARGE, R_RIDGE, irls_chunk, irls_start, r_optim_beta
 from fibroskin.deseq2.map_dispersions import r_map_dispersions
 from fibroskin.deseq2.shrinkage import apeglm_map_chunk
 from fibroskin.deseq2.wald import R_MIN_MU, wald_pvalues, wald_standard_errors
 
 #: ``"exact"``: pydeseq2's estimators solved exactly; ``"r"``: R DESeq2's estimators.
 InferenceMode = Literal["exact", "r"]
+
+
+def _per_sample_and_gene(size_factors: np.ndarray) -> np.ndarray:
+    """``(n,)`` size factors as a ``(n, 1)`` column, ``(n, genes)`` normalization factors as they are.
+
+    Either divides and multiplies a ``(n, genes)`` count matrix element by element, so
+    size factors give the same numbers as before normalization factors existed.
+    """
+    factors = np.asarray(size_factors, dtype=float)
+    return factors if factors.ndim == 2 else factors[:, None]
 
 
 class VectorizedInference(Inference):
@@ -128,11 +138,14 @@ class VectorizedInference(Inference):
         design_matrix: np.ndarray,
         min_mu: float,
     ) -> np.ndarray:
+        factors = _per_sample_and_gene(size_factors)
         if self.mode == "r":
             # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu
-            normed = np.asarray(counts, dtype=float) / size_factors[:, None]
+            normed = np.asarray(counts, dtype=float) / factors
             fitted = r_linear_model_mu(normed.T, np.asarray(design_matrix, dtype=float))
-            return np.maximum(fitted.T * size_factors[:, None], min_mu)
+            return np.maximum(fitted.T * factors, min_mu)
+        if np.ndim(size_factors) == 2:
+            raise ValueError("normalization factors need mode='r' (R DESeq2's estimators)")
         return linear_model_mu(counts, size_factors, design_matrix, min_mu)
 
     def fit_rough_dispersions(  # noqa: D102
@@ -167,6 +180,7 @@ class VectorizedInference(Inference):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         design_matrix = np.asarray(design_matrix, dtype=float)
         size_factors = np.asarray(size_factors, dtype=float)
+        per_gene = size_factors.ndim == 2
         disp = np.asarray(disp, dtype=float)
         num_samples, num_genes = counts.shape
         num_coef = design_matrix.shape[1]
@@ -174,23 +188,55 @@ class VectorizedInference(Inference):
         mu = np.empty((num_samples, num_genes))
         hat = np.empty((num_samples, num_genes))
         converged = np.empty(num_genes, dtype=bool)
+        r_rules = self.mode == "r"
+        if r_rules:
+            maxiter = R_IRLS_MAXIT
+
         def fit_chunk(sl: slice) -> None:
+            chunk_counts = np.asarray(counts[:, sl], dtype=float).T
+            chunk_factors = size_factors[:, sl].T if per_gene else size_factors
             b, m, h, c = irls_chunk(
-                np.asarray(counts[:, sl], dtype=float).T, size_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=self.mode == "r",
+                chunk_counts, chunk_factors, design_matrix,
+                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=r_rules,
             )
+            if r_rules:
+                self._r_optim_fallback(chunk_counts, chunk_factors, design_matrix, disp[sl], b, m, c)
             beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
 
         self._each_chunk(fit_chunk, self._chunks(num_genes, num_samples))
-        for gene in np.flatnonzero(~converged):
-            # diverging IRLS: defer to pydeseq2's bounded optimiser + grid search
-            beta[gene], mu[:, gene], hat[:, gene], converged[gene] = pd_utils.irls_solver(
-                counts=counts[:, gene], size_factors=size_factors,
-                design_matrix=design_matrix, disp=disp[gene], min_mu=min_mu,
-                beta_tol=beta_tol, min_beta=min_beta, max_beta=max_beta,
-                optimizer=optimizer, maxiter=maxiter,
-            )
+        if not r_rules:
+            for gene in np.flatnonzero(~converged):
+                # diverging IRLS: defer to pydeseq2's bounded optimiser + grid search
+                beta[gene], mu[:, gene], hat[:, gene], converged[gene] = pd_utils.irls_solver(
+                    counts=counts[:, gene], size_factors=size_factors[:, gene] if per_gene else size_factors,
+                    design_matrix=design_matrix, disp=disp[gene], min_mu=min_mu,
+                    beta_tol=beta_tol, min_beta=min_beta, max_beta=max_beta,
+                    optimizer=optimizer, maxiter=maxiter,
+                )
         return beta, mu, hat, converged
+
+    @staticmethod
+    def _r_optim_fallback(counts: np.ndarray, factors: np.ndarray, design_matrix: np.ndarray, disp: np.ndarray,
+                          beta: np.ndarray, mu: np.ndarray, converged: np.ndarray) -> None:
+        """R's ``fitNbinomGLMsOptim`` for the genes IRLS did not converge, in place.
+
+        The start is R's: the last IRLS iterate on the log2 scale when all its entries are
+        finite and below 30 in absolute value, else IRLS's own starting values (which R
+        passes unconverted). The means are recomputed from optim's coefficients, the
+        leverages stay those of the last IRLS iterate, as in R.
+        """
+        not_converged = np.flatnonzero(~converged)
+        if not not_converged.size:
+            return
+        gene_factors = np.broadcast_to(factors, counts.shape)
+        starts = irls_start(counts[not_converged], gene_factors[not_converged], design_matrix)
+        for row, gene in enumerate(not_converged):
+            last = beta[gene] / np.log(2)
+            stable = np.isfinite(last).all() and (np.abs(last) < R_LARGE).all()
+            start = last if stable else starts[row]
+            beta[gene], converged[gene] = r_optim_beta(counts[gene], gene_factors[gene], design_matrix,
+                                                       float(disp[gene]), start)
+            mu[gene] = gene_factors[gene] * np.exp(design_matrix @ beta[gene])
 
     # -- dispersions ----------------------------------------------------------------
 
@@ -335,6 +381,10 @@ class VectorizedInference(Inference):
         optimizer: str,
         shrink_index: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """apeglm MAPs (:func:`~fibroskin.deseq2.shrinkage.apeglm_map_chunk`).
+
+        pydeseq2's interface; ``offset`` may also be ``(n, genes)`` (log normalization factors).
+        """
         design_matrix = np.asarray(design_matrix, dtype=float)
         offset = np.asarray(offset, dtype=float)
         size = np.asarray(size, dtype=float)
@@ -346,7 +396,8 @@ class VectorizedInference(Inference):
         def fit_chunk(sl: slice) -> None:
             beta[sl], inv_hess[sl], converged[sl] = apeglm_map_chunk(
                 design_matrix, np.asarray(counts[:, sl], dtype=float).T, size[sl],
-                offset, prior_no_shrink_scale, float(prior_scale), shrink_index,
+                offset[:, sl].T if offset.ndim == 2 else offset,
+                prior_no_shrink_scale, float(prior_scale), shrink_index,
             )
 
         self._each_chunk(fit_chunk, self._chunks(num_genes, counts.shape[0]))
