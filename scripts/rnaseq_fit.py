@@ -9,7 +9,7 @@ snakemake = globals()["snakemake"]
 log = rule_logger(snakemake.log[0])
 design = load_design(snakemake.config)
 lengths = read_tsv(snakemake.input.lengths) if "lengths" in snakemake.input.keys() else None
-outputs = fit(design, read_tsv(snakemake.input.counts), lengths, n_cpus=snakemake.threads)
+outputs = fit(design, snakemake.input.counts, lengths, n_cpus=snakemake.threads)  # read by blocks there
 for note in outputs.notes:
     log.info(note)
 write_tsv(outputs.normalized_counts, snakemake.output.normalized_counts)

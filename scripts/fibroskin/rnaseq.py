@@ -119,9 +119,15 @@ def prefilter(
             raise ValueError(f"no group for sample(s) {missing}")
     else:
         groups = pd.Series(list(groups), index=counts.columns)
-    required = int(groups.value_counts().min()) if min_samples is None else int(min_samples)
-    passing = (counts.to_numpy() >= min_count).sum(axis=1) >= required
-    return counts.loc[passing]
+    return counts.loc[prefilter_mask(counts.to_numpy(), groups, min_count, min_samples)]
+
+
+def prefilter_mask(
+    counts: np.ndarray, groups: pd.Series | Sequence[str], min_count: int = 10, min_samples: int | None = None
+) -> np.ndarray:
+    """:func:`prefilter`'s rule on a genes x samples array: a boolean per gene (``groups`` in column order)."""
+    required = int(pd.Series(list(groups)).value_counts().min()) if min_samples is None else int(min_samples)
+    return (counts >= min_count).sum(axis=1) >= required
 
 
 def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
@@ -235,6 +241,7 @@ def fit_deseq(
     size_factors_fit_type: str = "ratio",
     quiet: bool = True,
     average_lengths: pd.DataFrame | None = None,
+    low_memory: bool = False,
 ) -> DeseqDataSet:
     """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
 
@@ -275,6 +282,11 @@ def fit_deseq(
         length offsets, R's ``avgTxLength`` assay. Every stage then uses R's per-gene,
         per-sample normalization factors (see
         :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet`). Fast engine only.
+    low_memory
+        pydeseq2's ``low_memory``: drop the samples x genes arrays of each stage once
+        used (the gene-wise means after the MAP step, the GLM means and leverages after
+        Cook's distances, those distances once the outliers are known, the normalized
+        counts after the fit); the results are the same. The workflow fits with it.
 
     Returns
     -------
@@ -283,6 +295,36 @@ def fit_deseq(
         the fast engine; samples in the order of ``counts`` columns); the engine,
         design and reference levels are recorded in ``dds.uns["fibroskin"]``.
     """
+    return fit_deseq_handed(
+        [counts], sample_table, design, engine=engine, inference=inference, n_cpus=n_cpus,
+        refit_cooks=refit_cooks, reference_levels=reference_levels, fit_type=fit_type,
+        size_factors_fit_type=size_factors_fit_type, quiet=quiet, average_lengths=average_lengths,
+        low_memory=low_memory,
+    )
+
+
+def fit_deseq_handed(
+    handed_counts: list[pd.DataFrame],
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    inference: Inference | None = None,
+    n_cpus: int = 1,
+    refit_cooks: bool = True,
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    quiet: bool = True,
+    average_lengths: pd.DataFrame | None = None,
+    low_memory: bool = False,
+) -> DeseqDataSet:
+    """:func:`fit_deseq` of the one table in the list ``handed_counts``, which it empties.
+
+    Python keeps a call's arguments alive until it returns; handed over in a list, the
+    counts are held by nothing once the data set has copied them (when the caller keeps
+    no other reference), which spares a samples x genes table during the fit.
+    """
+    counts = handed_counts.pop()
     _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
     inference = inference if inference is not None else make_inference(engine, n_cpus)
@@ -294,7 +336,7 @@ def fit_deseq(
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
-            counts=counts.T.astype(np.int64),
+            counts=counts.T.astype(np.int64, copy=False),
             metadata=metadata,
             design=design,
             inference=inference,
@@ -303,9 +345,16 @@ def fit_deseq(
             fit_type=fit_type,
             size_factors_fit_type=size_factors_fit_type,
             quiet=quiet,
+            low_memory=low_memory,
             **extra,
         )
+        # the data set holds its own copy: when the caller passed the only reference
+        # (rnaseq_steps.fit), the table is freed for the fit
+        del counts, extra
         dds.deseq2()
+    if low_memory and "normed_counts" in dds.layers:
+        # used by the fit's own stages only (the tests read baseMean from var)
+        del dds.layers["normed_counts"]
     dds.uns["fibroskin"] = {
         "engine": engine,
         "design": design,
@@ -571,7 +620,7 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     extra = {}
     if "average_lengths" in dds.layers:
         extra["average_lengths"] = np.asarray(dds.layers["average_lengths"])
-    counts = pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names)
+    counts = [pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names)]
     transformed = _vst_layer(fit_engine(dds), counts, dds.obs.copy(), dds.design, dds.inference,
                              fit_type or dds.fit_type, dds.size_factors_fit_type, blind, extra)
     return _gene_by_sample(transformed, dds)
@@ -598,6 +647,24 @@ def vst_of_counts(
     pandas.DataFrame
         ``gene`` column then one column per sample, in the order of ``counts``.
     """
+    return vst_of_handed_counts([counts], sample_table, design, engine, reference_levels, fit_type,
+                                size_factors_fit_type, blind, average_lengths)
+
+
+def vst_of_handed_counts(
+    handed_counts: list[pd.DataFrame],
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    blind: bool = True,
+    average_lengths: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`vst_of_counts` of the one table in the list ``handed_counts``, which it empties
+    (as :func:`fit_deseq_handed`: nothing holds the counts once the data set has copied them)."""
+    counts = handed_counts.pop()
     _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
     extra = {}
@@ -605,21 +672,23 @@ def vst_of_counts(
         if engine != "fast":
             raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
         extra["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
-    samples_by_genes = counts.T.astype(np.int64, copy=False)
-    transformed = _vst_layer(engine, samples_by_genes, metadata, design, make_inference(engine),
+    genes, samples = [str(g) for g in counts.index], [str(s) for s in counts.columns]
+    handed_over = [counts.T.astype(np.int64, copy=False)]
+    del counts
+    transformed = _vst_layer(engine, handed_over, metadata, design, make_inference(engine),
                              fit_type, size_factors_fit_type, blind, extra)
-    table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=[str(s) for s in counts.columns])
-    table.insert(0, "gene", [str(g) for g in counts.index])
+    table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=samples, copy=False)
+    table.insert(0, "gene", genes)
     return table
 
 
-def _vst_layer(engine: str, counts: pd.DataFrame, metadata: pd.DataFrame, design: str, inference: Inference,
+def _vst_layer(engine: str, counts: list[pd.DataFrame], metadata: pd.DataFrame, design: str, inference: Inference,
                fit_type: str, size_factors_fit_type: str, blind: bool, extra: dict) -> np.ndarray:
-    """The VST (samples x genes) of a fresh data set of the engine's class."""
+    """The VST (samples x genes) of a fresh data set of the engine's class, of the counts in the list ``counts`` (emptied)."""
     with threadpool_limits(limits=1):
         fresh = _new_dataset(
             engine,
-            counts=counts,
+            counts=counts.pop(),
             metadata=metadata,
             design=design,
             inference=inference,

@@ -19,9 +19,10 @@ import numpy as np
 import pandas as pd
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.preprocessing import deseq2_norm_fit
-from pydeseq2.utils import n_or_more_replicates, trimmed_mean
+from pydeseq2.utils import n_or_more_replicates, robust_method_of_moments_disp, trimmed_mean
 from scipy.stats import f
 
+from fibroskin.deseq2.arrays import chunk_genes, gene_chunks
 from fibroskin.deseq2.cooks import refit_without_outliers
 from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance
 from fibroskin.deseq2.dispersion_trend import pydeseq2_trend_keep, r_parametric_dispersion_fit
@@ -29,6 +30,26 @@ from fibroskin.deseq2.inference import InferenceMode, VectorizedInference
 from fibroskin.deseq2.map_dispersions import dispersion_outliers
 from fibroskin.deseq2.r_stats import r_row_means
 from fibroskin.deseq2.size_factors import geometric_mean_factors, r_normalization_factors, r_size_factors
+
+def _norm_fit_by_blocks(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pydeseq2's ``deseq2_norm_fit`` (each gene's mean log count), a block of genes at a time.
+
+    Each block's logs are laid out as pydeseq2's are (NumPy keeps the counts' memory
+    order), so every gene's mean is summed in the same order: the same numbers without
+    a samples x genes float copy.
+    """
+    num_samples, num_genes = counts.shape
+    logmeans = np.empty(num_genes)
+    block = max(2, 2**18 // max(1, num_samples))
+    starts = list(range(0, num_genes, block))
+    if len(starts) > 1 and num_genes - starts[-1] == 1:
+        starts.pop()  # a block of one gene would be summed pairwise: it joins the one before
+    with np.errstate(divide="ignore"):
+        for start, end in zip(starts, starts[1:] + [num_genes]):
+            genes = slice(start, end)
+            logmeans[genes] = np.log(np.asarray(counts[:, genes], dtype=float)).mean(0)
+    return logmeans, ~np.isinf(logmeans)
+
 
 #: ``"pydeseq2"``: pydeseq2's trend fit; ``"r"``: R DESeq2's dispersion scheme.
 TrendScheme = Literal["pydeseq2", "r"]
@@ -104,24 +125,24 @@ class FastDeseqDataSet(DeseqDataSet):
         fit_type = fit_type if fit_type is not None else self.size_factors_fit_type
         if control_genes is None:
             control_genes = getattr(self, "control_genes", None)
-        counts = np.asarray(self.X, dtype=float)
         if "average_lengths" in self.layers:
             if fit_type != "ratio" or control_genes is not None:
                 raise ValueError("length offsets take R's median-of-ratios factors, without control genes")
-            self._fit_normalization_factors(counts)
+            self._fit_normalization_factors(np.asarray(self.X, dtype=float))
             return
         if (
             getattr(self, "trend_scheme", "pydeseq2") != "r"
             or fit_type != "ratio"
             or control_genes is not None
-            or (counts == 0).any(axis=0).all()
+            or (self.X == 0).any(axis=0).all()
         ):
             super().fit_size_factors(fit_type=fit_type, control_genes=control_genes)
             return
-        self.logmeans, self.filtered_genes = deseq2_norm_fit(counts)
-        size_factors = r_size_factors(counts)
+        # without a samples x genes float copy of the counts: their logs a block at a time
+        self.logmeans, self.filtered_genes = _norm_fit_by_blocks(self.X)
+        size_factors = r_size_factors(self.X)
         self.obs["size_factors"] = size_factors
-        self.layers["normed_counts"] = counts / size_factors[:, None]
+        self.layers["normed_counts"] = self.X / size_factors[:, None]
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
     def _fit_normalization_factors(self, counts: np.ndarray) -> None:
@@ -134,11 +155,27 @@ class FastDeseqDataSet(DeseqDataSet):
         self.layers["normed_counts"] = counts / factors
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
-    def fit_genewise_dispersions(self, vst: bool = False) -> None:
-        """pydeseq2's gene-wise step; with normalization factors, R's use of them.
+    def _set_non_zero(self) -> np.ndarray:
+        """pydeseq2's bookkeeping of the genes with a count; ``non_zero_idx`` a slice when all have one.
 
-        Without normalization factors this is ``DeseqDataSet.fit_genewise_dispersions``.
-        With them (R's ``estimateDispersionsGeneEst`` on a data set with
+        After the workflow's prefilter every gene has counts, and ``X[:, non_zero_idx]``
+        (pydeseq2 writes it at every stage) is then a view of the counts instead of a copy:
+        one samples x genes array less at each stage.
+        """
+        non_zero = ~(self.X == 0).all(axis=0)
+        self.var["non_zero"] = non_zero
+        self.non_zero_idx = slice(None) if non_zero.all() else np.flatnonzero(non_zero)
+        self.non_zero_genes = self.var_names[non_zero]
+        return np.asarray(non_zero)
+
+    def fit_genewise_dispersions(self, vst: bool = False) -> None:
+        """pydeseq2's gene-wise step, without copies of the counts; with normalization factors, R's use of them.
+
+        With ``trend_scheme="r"``: ``DeseqDataSet.fit_genewise_dispersions``'s arithmetic
+        (the method-of-moments start, the starting means ``linearModelMu`` or, for designs
+        that are not one factor, IRLS, then the line search), on views of the counts when
+        every gene has counts (:meth:`_set_non_zero`), the means stored once. With
+        normalization factors (R's ``estimateDispersionsGeneEst`` on a data set with
         ``normalizationFactors``): the rough estimate on ``counts / nf``, the moments
         estimate with ``mean(1 / colMeans(nf))`` in place of ``mean(1 / sizeFactors)``
         (``momentsDispEstimate``), and the starting means ``linearModelMu(counts / nf) * nf``
@@ -148,36 +185,43 @@ class FastDeseqDataSet(DeseqDataSet):
         if "size_factors" not in self.obs:
             self.fit_size_factors(fit_type=self.size_factors_fit_type)
         factors = self.normalization_factors
-        if factors is None:
+        if factors is None and getattr(self, "trend_scheme", "pydeseq2") != "r":
             super().fit_genewise_dispersions(vst)
             return
-        self.var["non_zero"] = ~(self.X == 0).all(axis=0)
-        self.non_zero_idx = np.arange(self.n_vars)[self.var["non_zero"]]
-        self.non_zero_genes = self.var_names[self.var["non_zero"]]
-        non_zero = self.var["non_zero"].to_numpy()
+        non_zero = self._set_non_zero()
+        columns = self.non_zero_idx
         design = self.obsm["design_matrix"]
         design_matrix = design.values
-        factors = factors[:, self.non_zero_idx]
-        normed_counts = self.layers["normed_counts"][:, self.non_zero_idx]
+        normed_counts = self.layers["normed_counts"][:, columns]
         rough = self.inference.fit_rough_dispersions(normed_counts, design_matrix)
-        # momentsDispEstimate's xim = mean(1 / colMeans(nf)): R's colMeans are these rowMeans
-        moments = self.inference.fit_moments_dispersions(normed_counts, r_row_means(factors))
+        if factors is None:
+            scale = self.obs["size_factors"].values
+            moments = self.inference.fit_moments_dispersions(normed_counts, scale)
+        else:
+            scale = factors[:, columns]
+            # momentsDispEstimate's xim = mean(1 / colMeans(nf)): R's colMeans are these rowMeans
+            moments = self.inference.fit_moments_dispersions(normed_counts, r_row_means(scale))
+        del normed_counts
         self.var["_MoM_dispersions"] = np.full(self.n_vars, np.nan)
         self.var.loc[non_zero, "_MoM_dispersions"] = np.clip(np.minimum(rough, moments), self.min_disp, self.max_disp)
         start = self.var.loc[non_zero, "_MoM_dispersions"].values
-        counts = self.X[:, self.non_zero_idx]
+        counts = self.X[:, columns]
         if len(design.value_counts()) == design.shape[-1]:
-            mu_hat = self.inference.lin_reg_mu(counts=counts, size_factors=factors,
+            mu_hat = self.inference.lin_reg_mu(counts=counts, size_factors=scale,
                                                design_matrix=design_matrix, min_mu=self.min_mu)
         else:
-            _, mu_hat, _, _ = self.inference.irls(counts=counts, size_factors=factors, design_matrix=design_matrix,
+            _, mu_hat, _, _ = self.inference.irls(counts=counts, size_factors=scale, design_matrix=design_matrix,
                                                   disp=start, min_mu=self.min_mu, beta_tol=self.beta_tol)
         mu_name = "_vst_mu_hat" if vst else "_mu_hat"
         disp_name = "vst_genewise_dispersions" if vst else "genewise_dispersions"
-        self.layers[mu_name] = np.full((self.n_obs, self.n_vars), np.nan)
-        self.layers[mu_name][:, non_zero] = mu_hat
+        if non_zero.all():
+            self.layers[mu_name] = mu_hat
+        else:
+            self.layers[mu_name] = np.full((self.n_obs, self.n_vars), np.nan)
+            self.layers[mu_name][:, non_zero] = mu_hat
+        del mu_hat
         dispersions, converged = self.inference.alpha_mle(
-            counts=counts, design_matrix=design_matrix, mu=self.layers[mu_name][:, self.non_zero_idx],
+            counts=counts, design_matrix=design_matrix, mu=self.layers[mu_name][:, columns],
             alpha_hat=start, min_disp=self.min_disp, max_disp=self.max_disp,
         )
         self.var[disp_name] = np.full(self.n_vars, np.nan)
@@ -209,6 +253,54 @@ class FastDeseqDataSet(DeseqDataSet):
         self.obsm["_hat_diagonals"] = hat_diagonals
         self.var["_LFC_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
         self.var.loc[non_zero, "_LFC_converged"] = converged
+
+    def calculate_cooks(self) -> None:
+        """pydeseq2's Cook's distances, gene chunk by gene chunk (``trend_scheme="r"``).
+
+        ``DeseqDataSet.calculate_cooks``'s arithmetic, element by element the same, but
+        computed for a chunk of genes at a time into the ``cooks`` layer: pydeseq2 holds
+        four samples x genes temporaries beside the fit's arrays.
+        """
+        if getattr(self, "trend_scheme", "pydeseq2") != "r":
+            super().calculate_cooks()
+            return
+        if "dispersions" not in self.var:
+            self.fit_MAP_dispersions()
+        non_zero = self.var["non_zero"].to_numpy()
+        columns = self.non_zero_idx if isinstance(self.non_zero_idx, slice) else non_zero
+        num_vars = self.obsm["design_matrix"].shape[-1]
+        normed_counts = self.layers["normed_counts"][:, columns]
+        counts = self.X[:, columns]
+        mu = self.obsm["_mu_LFC"]
+        hat = self.obsm["_hat_diagonals"]
+        # with low_memory the means are dropped after this step: each chunk's distances
+        # then take the place of its means, which it has read (one samples x genes array less)
+        in_place = self.low_memory and non_zero.all() and mu.dtype == np.float64 and mu.flags.writeable
+        cooks = mu if in_place else np.empty(mu.shape)
+        samples, genes = mu.shape
+        for sl in gene_chunks(genes, chunk_genes(samples)):
+            dispersions = robust_method_of_moments_disp(normed_counts[:, sl], self.obsm["design_matrix"])
+            squared_pearson_res = counts[:, sl] - mu[:, sl]
+            squared_pearson_res **= 2
+            variance = mu[:, sl] ** 2
+            variance *= dispersions[None, :]
+            variance += mu[:, sl]
+            squared_pearson_res /= variance
+            squared_pearson_res /= num_vars
+            diag_mul = 1 - hat[:, sl]
+            diag_mul **= 2
+            diag_mul = hat[:, sl] / diag_mul
+            squared_pearson_res *= diag_mul
+            cooks[:, sl] = squared_pearson_res
+        del normed_counts, counts, mu, hat
+        if self.low_memory:
+            del self.obsm["_mu_LFC"]
+            del self.obsm["_hat_diagonals"]
+        if non_zero.all():
+            self.layers["cooks"] = cooks
+        else:
+            self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
+            self.layers["cooks"][:, non_zero] = cooks
 
     def _replace_outliers(self) -> None:
         """pydeseq2's outlier replacement; with normalization factors, R's (``replaceOutliers``).

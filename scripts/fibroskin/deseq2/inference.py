@@ -140,10 +140,19 @@ class VectorizedInference(Inference):
     ) -> np.ndarray:
         factors = _per_sample_and_gene(size_factors)
         if self.mode == "r":
-            # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu
-            normed = np.asarray(counts, dtype=float) / factors
-            fitted = r_linear_model_mu(normed.T, np.asarray(design_matrix, dtype=float))
-            return np.maximum(fitted.T * factors, min_mu)
+            # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu;
+            # gene by gene, so chunk by chunk into the one array it returns
+            design_matrix = np.asarray(design_matrix, dtype=float)
+            mu = np.empty(counts.shape)
+
+            def fit_chunk(sl: slice) -> None:
+                chunk_factors = factors[:, sl] if factors.shape[1] > 1 else factors
+                normed = np.asarray(counts[:, sl], dtype=float) / chunk_factors
+                fitted = r_linear_model_mu(normed.T, design_matrix)
+                mu[:, sl] = np.maximum(fitted.T * chunk_factors, min_mu)
+
+            self._each_chunk(fit_chunk, self._chunks(counts.shape[1], counts.shape[0]))
+            return mu
         if np.ndim(size_factors) == 2:
             raise ValueError("normalization factors need mode='r' (R DESeq2's estimators)")
         return linear_model_mu(counts, size_factors, design_matrix, min_mu)
@@ -152,16 +161,28 @@ class VectorizedInference(Inference):
         self, normed_counts: np.ndarray, design_matrix: np.ndarray
     ) -> np.ndarray:
         if self.mode == "r":
-            return r_rough_dispersions(np.asarray(normed_counts, dtype=float).T,
-                                       np.asarray(design_matrix, dtype=float))
+            design_matrix = np.asarray(design_matrix, dtype=float)
+            return self._per_gene(normed_counts, lambda chunk: r_rough_dispersions(chunk.T, design_matrix))
         return rough_dispersions(normed_counts, design_matrix)
 
     def fit_moments_dispersions(  # noqa: D102
         self, normed_counts: np.ndarray, size_factors: np.ndarray
     ) -> np.ndarray:
         if self.mode == "r":
-            return r_moments_dispersions(np.asarray(normed_counts, dtype=float).T, np.asarray(size_factors))
+            size_factors = np.asarray(size_factors)
+            return self._per_gene(normed_counts, lambda chunk: r_moments_dispersions(chunk.T, size_factors))
         return pd_utils.fit_moments_dispersions(normed_counts, np.asarray(size_factors))
+
+    def _per_gene(self, samples_by_genes: np.ndarray, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``function`` (of a samples x genes float array, one value per gene) chunk by chunk."""
+        num_samples, num_genes = samples_by_genes.shape
+        out = np.empty(num_genes)
+
+        def fit_chunk(sl: slice) -> None:
+            out[sl] = function(np.asarray(samples_by_genes[:, sl], dtype=float))
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, num_samples))
+        return out
 
     # -- GLM coefficients -----------------------------------------------------------
 
