@@ -174,3 +174,30 @@ def test_a_run_failing_inside_a_job_keeps_every_earlier_result(tmp_path):
     assert set(after) <= set(before)
     assert {name: after[name] for name in after} == {name: before[name] for name in after}
     assert not [path for path in workdir.rglob("*.tmp")]
+
+
+def test_wide_tables_are_written_as_pandas_writes_them(tmp_path, monkeypatch):
+    """write_tsv's block writer of wide numeric tables gives pandas' bytes (floats, NA, signed zeros, integers)."""
+    import numpy as np
+
+    import fibroskin.tables as tables
+
+    rng = np.random.default_rng(9)
+    floats = rng.lognormal(3, 5, size=(700, 40))
+    floats[3, 2], floats[4, 5], floats[5, 6], floats[6, 7] = np.nan, -0.0, np.inf, 1e-310
+    for values in (floats, rng.poisson(40, size=(700, 40))):
+        table = pd.DataFrame(values, columns=[f"sample {i}" for i in range(40)])
+        table.insert(0, "gene", [f"ENSG{i:011d}" for i in range(700)])
+        table.insert(1, "symbol", ["NA" if i % 9 == 0 else f"GENE{i}" for i in range(700)])
+        monkeypatch.setattr(tables, "LARGE_TABLE_CELLS", 10**12)
+        write_tsv(table, tmp_path / "pandas.tsv")
+        monkeypatch.setattr(tables, "LARGE_TABLE_CELLS", 0)
+        write_tsv(table, tmp_path / "blocks.tsv")
+        assert (tmp_path / "blocks.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
+        pd.testing.assert_frame_equal(read_tsv(tmp_path / "blocks.tsv"),
+                                      pd.concat(list(tables.read_tsv_blocks(tmp_path / "blocks.tsv", 64)),
+                                                ignore_index=True))
+    # text pandas would quote, or a missing label: pandas writes it
+    table.loc[2, "symbol"] = 'a "quoted" name'
+    write_tsv(table, tmp_path / "quoted.tsv")
+    assert '"a ""quoted"" name"' in (tmp_path / "quoted.tsv").read_text()
