@@ -194,9 +194,14 @@ def test_wide_tables_are_written_as_pandas_writes_them(tmp_path, monkeypatch):
         monkeypatch.setattr(tables, "LARGE_TABLE_CELLS", 0)
         write_tsv(table, tmp_path / "blocks.tsv")
         assert (tmp_path / "blocks.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
-        pd.testing.assert_frame_equal(read_tsv(tmp_path / "blocks.tsv"),
-                                      pd.concat(list(tables.read_tsv_blocks(tmp_path / "blocks.tsv", 64)),
-                                                ignore_index=True))
+        whole = read_tsv(tmp_path / "blocks.tsv")
+        pd.testing.assert_frame_equal(whole, pd.concat(list(tables.read_tsv_blocks(tmp_path / "blocks.tsv", 64)),
+                                                       ignore_index=True))
+        pd.testing.assert_frame_equal(tables.read_expression(tmp_path / "blocks.tsv", 64),
+                                      whole.drop(columns="symbol").set_index("gene").astype(float))
+        kept = tables.read_tsv_rows(tmp_path / "blocks.tsv", {"gene": ["ENSG00000000005"], "symbol": ["GENE7"]}, 64)
+        pd.testing.assert_frame_equal(kept, whole[whole["gene"].isin(["ENSG00000000005"]) | (whole["symbol"] == "GENE7")]
+                                      .reset_index(drop=True))
     # text pandas would quote, or a missing label: pandas writes it
     table.loc[2, "symbol"] = 'a "quoted" name'
     write_tsv(table, tmp_path / "quoted.tsv")

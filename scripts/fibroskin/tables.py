@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -158,6 +158,43 @@ def read_tsv_blocks(path: str | Path, rows: int) -> Iterator[pd.DataFrame]:
         for column in dtypes:
             table[column] = table[column].fillna("NA") if column != "cq_raw" else table[column].fillna("")
         yield table
+
+
+def read_tsv_rows(path: str | Path, keep: dict[str, Iterable[str]], rows: int = 4096) -> pd.DataFrame:
+    """The rows of :func:`read_tsv`'s table whose value in one of ``keep``'s columns is among its values.
+
+    Read a block of rows at a time, so a genes x samples table of a cohort is never held
+    whole when a job needs its marker genes only. ``{"gene": ids, "symbol": names}``
+    keeps the rows whose gene is in ``ids`` or whose symbol is in ``names``.
+    """
+    wanted = {column: set(map(str, values)) for column, values in keep.items()}
+    parts = []
+    for block in read_tsv_blocks(path, rows):
+        mask = np.zeros(len(block), dtype=bool)
+        for column, values in wanted.items():
+            mask |= block[column].isin(values).to_numpy()
+        parts.append(block[mask])
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+
+
+def read_expression(path: str | Path, rows: int = 4096) -> pd.DataFrame:
+    """A genes x samples table (``vst.tsv``, ``normalized_counts.tsv``) as floats indexed by gene.
+
+    The sample columns of :func:`read_tsv`'s table (``symbol`` dropped), read a block of
+    rows at a time into one float array: reading a cohort's table whole costs pandas about
+    twice its size, and the usual ``drop``/``set_index`` copies it again.
+    """
+    gene_ids: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
+    samples: list[str] = []
+    for block in read_tsv_blocks(path, rows):
+        samples = [column for column in block.columns if column not in ("gene", "symbol")]
+        gene_ids.append(block["gene"].to_numpy())
+        blocks.append(block[samples].to_numpy(dtype=float))
+    values = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    del blocks
+    genes = pd.Index(np.concatenate(gene_ids), name="gene")
+    return pd.DataFrame(values, index=genes, columns=samples, copy=False)
 
 
 def read_tsv(path: str | Path) -> pd.DataFrame:

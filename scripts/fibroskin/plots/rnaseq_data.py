@@ -19,7 +19,7 @@ def expression_matrix(table: pd.DataFrame) -> pd.DataFrame:
     """Genes x samples float matrix from a table with a ``gene`` column (or gene index)."""
     if "gene" in table.columns:
         table = table.set_index("gene")
-    return table.astype(float)
+    return table.astype(float, copy=False)  # (a cohort's VST is large: no copy when already floats)
 
 
 def sample_sheet(sample_table: pd.DataFrame) -> pd.DataFrame:
