@@ -1,8 +1,7 @@
 """One look for every figure: seaborn's theme, colour-blind-safe palette, journal sizes.
 
-Colours are fixed per condition across all figures of a run: the contrast's reference
-level is always grey-blue, its target level always vermillion (Okabe-Ito palette), so a
-reader never has to re-learn the legend.
+The colours (:mod:`fibroskin.plots.palette`, re-exported here) are fixed per level of a
+contrast column across all figures of a run, so a reader never has to re-learn the legend.
 """
 
 from __future__ import annotations
@@ -18,7 +17,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
 
-from fibroskin.plots.palette import OKABE_ITO, condition_palette  # noqa: E402, F401 - the theme's colours
+from fibroskin.plots.palette import (  # noqa: E402, F401 - the theme's colours, used from here by the figures
+    OKABE_ITO,
+    SPARE_LEVEL_COLOURS,
+    condition_palette,
+    level_palette,
+    run_palette,
+)
 from fibroskin.tables import atomic_path  # noqa: E402
 
 #: Figure widths in inches: one and two journal columns.
