@@ -273,10 +273,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--r-max-samples", type=int, default=1000,
                         help="larger tables: R (and the workflow, for the comparison) on a balanced subset of this size")
     parser.add_argument("--no-airway", action="store_true", help="skip the airway table (../shared/data/airway)")
+    parser.add_argument("--no-example", action="store_true", help="skip the bundled example's whole run")
     parser.add_argument("--shared-data", type=Path, default=None,
                         help="public data folder holding airway/ (default: FIBROSKIN_SHARED_DATA or ../shared/data)")
     parser.add_argument("--no-r", action="store_true", help="skip R DESeq2 even when installed")
-    parser.add_argument("--no-workflow", action="store_true", help="skip the whole-workflow runs")
+    parser.add_argument("--no-workflow", action="store_true",
+                        help="skip the whole-workflow runs (the example, qPCR, and the RNA-seq workflow against R)")
     parser.add_argument("--keep", type=Path, help="keep the generated data and runs in this directory")
 
 
@@ -292,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     try:
-        if not args.no_workflow:
+        if not args.no_workflow and not args.no_example:
             log("bundled example: whole workflow, cold")
             before = load()
             measured = run_workflow(example_workdir(work))
@@ -302,7 +304,8 @@ def run(args: argparse.Namespace) -> int:
             rows.extend(bench_qpcr(work, count, with_workflow=not args.no_workflow))
         for count in samples:
             rows.extend(bench_rnaseq(work, count, stock=count <= args.stock_max_samples, with_r=with_r))
-        rows.extend(bench_workflow_vs_r(work, args, with_r))
+        if not args.no_workflow:
+            rows.extend(bench_workflow_vs_r(work, args, with_r))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
