@@ -8,4 +8,5 @@ from fibroskin.tables import read_tsv, write_tsv
 snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
 lengths = read_tsv(snakemake.input.lengths) if "lengths" in snakemake.input.keys() else None
-write_tsv(vst_table(load_design(snakemake.config), snakemake.input.counts, lengths), snakemake.output.vst)
+write_tsv(vst_table(load_design(snakemake.config), snakemake.input.counts, lengths, n_cpus=snakemake.threads),
+          snakemake.output.vst)

@@ -255,6 +255,10 @@ def test_vst_of_unfitted_counts_is_the_vst_of_the_fit(keloid):
     sheet["condition"] = sheet["condition"].astype(str)
     unfitted = rnaseq.vst_of_counts(counts, sheet, "~condition", reference_levels={"condition": "Normal Scar"})
     pd.testing.assert_frame_equal(unfitted, rnaseq.vst(dds), check_exact=True)
+    # with two threads fitting the chunks (the workflow's VST job): the same numbers
+    threaded = rnaseq.vst_of_handed_counts([counts], sheet, "~condition", reference_levels={"condition": "Normal Scar"},
+                                           n_cpus=2)
+    pd.testing.assert_frame_equal(threaded, unfitted, check_exact=True)
 
 
 # --------------------------------------------------------------------------- simulated

@@ -204,7 +204,7 @@ def make_inference(engine: str = "fast", n_cpus: int = 1) -> Inference:
     """
     _check_engine(engine)
     if engine == "fast":
-        return VectorizedInference(mode="r")
+        return VectorizedInference(mode="r", n_cpus=n_cpus)
     return DefaultInference(n_cpus=n_cpus)
 
 
@@ -661,9 +661,11 @@ def vst_of_handed_counts(
     size_factors_fit_type: str = "ratio",
     blind: bool = True,
     average_lengths: pd.DataFrame | None = None,
+    n_cpus: int = 1,
 ) -> pd.DataFrame:
     """:func:`vst_of_counts` of the one table in the list ``handed_counts``, which it empties
-    (as :func:`fit_deseq_handed`: nothing holds the counts once the data set has copied them)."""
+    (as :func:`fit_deseq_handed`: nothing holds the counts once the data set has copied them);
+    ``n_cpus`` threads fit the fast engine's chunks (the numbers do not depend on them)."""
     counts = handed_counts.pop()
     _check_engine(engine)
     metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
@@ -675,7 +677,7 @@ def vst_of_handed_counts(
     genes, samples = [str(g) for g in counts.index], [str(s) for s in counts.columns]
     handed_over = [counts.T.astype(np.int64, copy=False)]
     del counts
-    transformed = _vst_layer(engine, handed_over, metadata, design, make_inference(engine),
+    transformed = _vst_layer(engine, handed_over, metadata, design, make_inference(engine, n_cpus),
                              fit_type, size_factors_fit_type, blind, extra)
     table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=samples, copy=False)
     table.insert(0, "gene", genes)

@@ -281,11 +281,12 @@ def fit(design: Design, counts_table: pd.DataFrame | str | Path, lengths: pd.Dat
 
 
 def vst_table(design: Design, counts_table: pd.DataFrame | str | Path,
-              lengths: pd.DataFrame | None = None) -> pd.DataFrame:
+              lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> pd.DataFrame:
     """The VST of the prefiltered counts (``vst.tsv``), as :func:`fibroskin.rnaseq.vst` of :func:`fit`'s model.
 
     Blind to the design (DESeq2's default for QC figures), so it needs no DE fit: the same
-    numbers, computed beside the fit rather than after it. ``lengths`` as for :func:`fit`.
+    numbers, computed beside the fit rather than after it. ``lengths`` and ``n_cpus`` as for
+    :func:`fit`.
     """
     from fibroskin import rnaseq
 
@@ -299,6 +300,7 @@ def vst_table(design: Design, counts_table: pd.DataFrame | str | Path,
         engine=settings.engine,
         reference_levels=reference_levels(design),
         average_lengths=prefiltered.average_lengths,
+        n_cpus=n_cpus,
     )
     return _with_symbols(transformed, prefiltered.annotation)
 

@@ -82,7 +82,7 @@ rule rnaseq_vst:
         "benchmarks/rnaseq/vst.tsv"
     conda:
         "../envs/fibroskin.yaml"
-    threads: 1
+    threads: lambda wildcards, input: threads_for(input, mb_per_thread=2)
     resources:
         mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=40, base_mb=1500),
         runtime=lambda wildcards, input: 10
