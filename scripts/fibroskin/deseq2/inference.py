@@ -36,6 +36,7 @@ from fibroskin.deseq2.genewise_dispersions import (
 )
 from fibroskin.deseq2.irls import R_RIDGE, irls_chunk
 from fibroskin.deseq2.map_dispersions import r_map_dispersions
+from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.shrinkage import apeglm_map_chunk
 from fibroskin.deseq2.wald import R_MIN_MU, wald_pvalues, wald_standard_errors
 
@@ -142,6 +143,11 @@ class VectorizedInference(Inference):
         design_matrix = np.asarray(design_matrix, dtype=float)
         size_factors = np.asarray(size_factors, dtype=float)
         disp = np.asarray(disp, dtype=float)
+        if self.mode == "r":
+            # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit
+            fit = fit_nbinom_glms(np.asarray(counts, dtype=float).T, size_factors, design_matrix, disp,
+                                  min_mu=min_mu, chunk_size=self.chunk_size)
+            return fit.beta_natural, fit.mu.T, fit.hat_diagonals.T, fit.converged
         num_samples, num_genes = counts.shape
         num_coef = design_matrix.shape[1]
         beta = np.empty((num_genes, num_coef))
@@ -239,7 +245,10 @@ class VectorizedInference(Inference):
         alpha = np.empty(num_genes)
         for sl in gene_chunks(num_genes, self.chunk_size):
             c = np.asarray(counts[:, sl], dtype=float).T
-            m = np.asarray(mu[:, sl], dtype=float).T
+            # R bounds the means of both searches below by minmu (estimateDispersionsGeneEst's
+            # fitMu[fitMu < minmu] <- minmu); the GLM means of designs that are not one
+            # group per coefficient arrive unbounded
+            m = np.maximum(np.asarray(mu[:, sl], dtype=float).T, R_MIN_MU)
             if prior_disp_var is None:
                 alpha[sl], _ = r_genewise_dispersions(c, m, design_matrix, alpha_hat[sl],
                                                       min_disp, max_disp)
