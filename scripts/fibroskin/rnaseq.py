@@ -58,8 +58,12 @@ from threadpoolctl import threadpool_limits
 
 from fibroskin.errors import InputError, InputErrors
 from fibroskin.deseq2.dataset import FastDeseqDataSet
+from fibroskin.deseq2.design import RModelMatrix, dependent_columns, r_model_matrix
+from fibroskin.deseq2.design import design_variables as r_design_variables
+from fibroskin.deseq2.lrt import check_nested, r_nbinom_lrt
 from fibroskin.deseq2.inference import VectorizedInference
-from fibroskin.deseq2.results import RFaithfulDeseqStats
+from fibroskin.deseq2.contrasts import ContrastError, ContrastSpec, resolve_contrast
+from fibroskin.deseq2.results import RFaithfulDeseqStats, r_results
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 #: Engines of :func:`fit_deseq`: ``fast`` (R DESeq2's answers, vectorised) and ``pydeseq2``.
@@ -130,17 +134,45 @@ def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
     return [column for column in sample_table.columns if column in names]
 
 
+#: The tests of :func:`fit_deseq`: R's ``DESeq(test = "Wald")`` and ``DESeq(test = "LRT")``.
+TESTS = ("wald", "lrt")
+
+
+def numeric_design_columns(sample_table: pd.DataFrame, formula: str, factors: Sequence[str] = ()) -> list[str]:
+    """Design columns taken as continuous covariates: every value a number, not wrapped in ``C()``.
+
+    As R reads a sample sheet (``read.table`` makes an all-number column numeric) and as
+    the qPCR linear model does; ``C(batch)`` in the formula makes such a column a factor.
+    Columns in ``factors`` (the contrast columns) are always factors.
+    """
+    wrapped = set(re.findall(r"C\(\s*([A-Za-z_.][A-Za-z0-9_.]*)", formula))
+    found = []
+    for column in design_variables(formula, sample_table):
+        if column in wrapped or column in factors:
+            continue
+        values = sample_table[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(numbers) and numbers.notna().all():
+            found.append(column)
+    return found
+
+
 def _prepare_metadata(
     counts: pd.DataFrame,
     sample_table: pd.DataFrame,
     design: str,
-    reference_levels: Mapping[str, str] | None,
+    reference_levels: Mapping[str, str | Sequence[str]] | None,
+    extra_formulas: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Sample table aligned to the count columns, text factors as ordered categoricals.
+    """Sample table aligned to the count columns: factors as ordered categoricals, numbers as floats.
 
     Levels not present among the counted samples are dropped (a sheet listing more
     conditions than this fit uses must not make the design rank-deficient); the
     reference level comes first so that it is the baseline of the treatment coding.
+    Columns whose every value is a number are continuous covariates
+    (:func:`numeric_design_columns`), unless a reference level is given for them.
     """
     if "sample" in sample_table.columns:
         sample_table = sample_table.set_index("sample")
@@ -153,7 +185,7 @@ def _prepare_metadata(
         for s in missing
     ]
     reference_levels = dict(reference_levels or {})
-    variables = design_variables(design, sample_table)
+    variables = design_variables(" + ".join([design, *extra_formulas]), sample_table)
     for column in reference_levels:
         if column not in variables:
             problems.append(InputError(f"reference level given for '{column}', which is not in the design {design!r}",
@@ -162,17 +194,24 @@ def _prepare_metadata(
         raise InputErrors(problems)
 
     metadata = sample_table.loc[list(counts.columns), variables].copy()
+    continuous = set()
+    for formula in (design, *extra_formulas):
+        continuous |= set(numeric_design_columns(metadata, formula, factors=list(reference_levels)))
     for column in variables:
         values = metadata[column]
-        if pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
+        if column in continuous:
+            metadata[column] = pd.to_numeric(values).astype(float)
             continue
         levels = sorted(values.astype(str).unique())
-        reference = reference_levels.get(column)
-        if reference is not None:
-            if reference not in levels:
+        given = reference_levels.get(column)
+        if given is not None:
+            # a reference level, or the order of (some of) the levels, reference first
+            order = [str(given)] if isinstance(given, str) else [str(level) for level in given]
+            if order[0] not in levels:
                 raise InputErrors([InputError(f"reference level not among the samples' values of '{column}'",
-                                              column=column, value=reference, expected=f"one of {levels}")])
-            levels = [reference] + [level for level in levels if level != reference]
+                                              column=column, value=order[0], expected=f"one of {levels}")])
+            order = [level for level in order if level in levels]
+            levels = order + [level for level in levels if level not in order]
         metadata[column] = pd.Categorical(values.astype(str), categories=levels)
     return metadata
 
@@ -230,10 +269,12 @@ def fit_deseq(
     inference: Inference | None = None,
     n_cpus: int = 1,
     refit_cooks: bool = True,
-    reference_levels: Mapping[str, str] | None = None,
+    reference_levels: Mapping[str, str | Sequence[str]] | None = None,
     fit_type: str = "parametric",
     size_factors_fit_type: str = "ratio",
     quiet: bool = True,
+    test: str = "wald",
+    reduced: str | None = None,
 ) -> DeseqDataSet:
     """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
 
@@ -243,13 +284,18 @@ def fit_deseq(
         Genes x samples of non-negative integers (as returned by ``read_counts``).
     sample_table
         One row per sample (index = sample names, or a ``sample`` column) holding the
-        design's variables. Text columns become factors.
+        design's variables. Text columns become factors; columns whose every value is a
+        number are continuous covariates unless written ``C(column)`` in the formula
+        (:func:`numeric_design_columns`).
     design
-        Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``.
+        Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``,
+        ``"~age + condition"``, ``"~site + condition + site:condition"``, or a nested design
+        such as ``"~group + group:ind + group:lesion"`` (all-zero columns are dropped, as
+        the DESeq2 vignette does, see :mod:`fibroskin.deseq2.design`).
     engine
-        ``"fast"`` (default): vectorised inference, R's dispersion-trend fit and, in
-        :func:`test_contrast`, R's independent filtering -- R DESeq2's answers.
-        ``"pydeseq2"``: stock pydeseq2 throughout. See the module docstring.
+        ``"fast"`` (default): R DESeq2's estimators and ``results()``
+        (:mod:`fibroskin.deseq2`). ``"pydeseq2"``: stock pydeseq2 throughout (Wald tests
+        of two levels only). See the module docstring.
     inference
         Override of the engine's pydeseq2 ``Inference`` backend (default
         :func:`make_inference`). It is stored on the fit and reused by
@@ -260,31 +306,61 @@ def fit_deseq(
     refit_cooks
         Replace Cook's outliers and refit those genes, as ``DESeq()`` does.
     reference_levels
-        Baseline level per factor (``{"condition": "control"}``); otherwise the
-        alphabetically first level, as R's ``factor()``. Choosing the contrast's
+        Baseline level per factor (``{"condition": "control"}``), or the order of its
+        levels, baseline first (``{"condition": ["healthy", "non-lesional", "lesional"]}``,
+        R's ``factor(levels = )``; levels not listed follow alphabetically); otherwise
+        the alphabetically first level, as R's ``factor()``. Choosing the contrast's
         reference here makes its LFC a model coefficient, so shrinkage needs no
         reparametrisation.
     fit_type, size_factors_fit_type
         Passed to pydeseq2 (``"parametric"``/``"mean"``; ``"ratio"``/``"poscounts"``/``"iterative"``).
     quiet
         Silence pydeseq2's progress messages.
+    test
+        ``"wald"`` or ``"lrt"`` (R's ``DESeq(test = "LRT", reduced = )``; fast engine only).
+    reduced
+        The LRT's reduced formula, nested in ``design`` (e.g. ``"~patient"``, ``"~1"``).
 
     Returns
     -------
     pydeseq2.dds.DeseqDataSet
         The fitted data set (a :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet` for
         the fast engine; samples in the order of ``counts`` columns); the engine,
-        design and reference levels are recorded in ``dds.uns["fibroskin"]``.
+        design, test and reference levels are recorded in ``dds.uns["fibroskin"]``.
+
+    Raises
+    ------
+    InputErrors
+        When the design is not full rank (naming the dependent columns) or the LRT's
+        reduced design is not nested with at least one degree of freedom.
     """
     _check_engine(engine)
-    metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
+    if test not in TESTS:
+        raise ValueError(f"unknown test {test!r}; expected one of {list(TESTS)}")
+    if test == "lrt":
+        if reduced is None:
+            raise InputErrors([InputError("the likelihood ratio test needs a reduced design", column="rnaseq.reduced",
+                                          expected="a formula nested in the design, e.g. '~patient'")])
+        if engine != "fast":
+            raise InputErrors([InputError("the likelihood ratio test is computed by the fast engine only",
+                                          column="rnaseq.engine", value=engine, expected="fast")])
+    extra = [reduced] if (test == "lrt" and reduced is not None) else []
+    metadata = _prepare_metadata(counts, sample_table, design, reference_levels, extra)
+    model = reduced_model = None
+    design_argument: str | pd.DataFrame = design
+    if engine == "fast":
+        model = r_model_matrix(design, metadata)
+        check_full_rank(model, metadata)
+        design_argument = model.matrix
+        if test == "lrt":
+            reduced_model = reduced_model_matrix(reduced, metadata, model)
     inference = inference if inference is not None else make_inference(engine, n_cpus)
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
             counts=counts.T.astype(np.int64),
             metadata=metadata,
-            design=design,
+            design=design_argument,
             inference=inference,
             n_cpus=n_cpus,
             refit_cooks=refit_cooks,
@@ -293,13 +369,92 @@ def fit_deseq(
             quiet=quiet,
         )
         dds.deseq2()
+        if reduced_model is not None:
+            r_nbinom_lrt(dds, reduced_model.matrix, intercept_only=reduced.replace(" ", "") == "~1")
     dds.uns["fibroskin"] = {
         "engine": engine,
         "design": design,
+        "test": test,
+        "reduced": reduced if test == "lrt" else None,
+        "user_supplied": bool(model.user_supplied) if model is not None else False,
+        "dropped_columns": list(model.dropped) if model is not None else [],
         "reference_levels": {c: str(metadata[c].cat.categories[0]) for c in metadata
                              if isinstance(metadata[c].dtype, pd.CategoricalDtype)},
     }
     return dds
+
+
+def check_full_rank(model: RModelMatrix, metadata: pd.DataFrame) -> None:
+    """R's ``checkFullRank``: refuse a design whose coefficients are not all estimable.
+
+    The message names the model columns that are linear combinations of others and, when
+    a factor (such as ``patient``) is confounded with a factor of the contrast because
+    some individuals contribute one level only (healthy donors beside paired patients),
+    the nested coding of the DESeq2 vignette.
+
+    Raises
+    ------
+    InputErrors
+    """
+    dependent = dependent_columns(model.matrix)
+    samples, coefficients = model.matrix.shape
+    if dependent:
+        raise InputErrors([InputError(rank_deficiency_message(model, metadata, dependent), column="rnaseq.design",
+                                      value=model.formula, expected=nested_design_hint(model, metadata))])
+    if samples <= coefficients:
+        raise InputErrors([InputError(
+            f"the design '{model.formula}' has {coefficients} coefficients but only {samples} samples: no "
+            "replicates to estimate the dispersion", column="rnaseq.design", value=model.formula,
+            expected="more samples than coefficients")])
+
+
+def rank_deficiency_message(model: RModelMatrix, metadata: pd.DataFrame, dependent: list[str]) -> str:
+    """What is wrong with a design that is not full rank, naming its dependent columns."""
+    rank = np.linalg.matrix_rank(model.matrix.to_numpy(float))
+    return (f"the design '{model.formula}' is not full rank ({rank} independent of {model.matrix.shape[1]} "
+            f"coefficients): the model columns {', '.join(dependent)} are linear combinations of each other, "
+            "so their effects cannot be told apart")
+
+
+def nested_design_hint(model: RModelMatrix, metadata: pd.DataFrame) -> str:
+    """The fix to suggest: the vignette's nested coding when individuals are nested in groups."""
+    factors = [c for c in metadata.columns if isinstance(metadata[c].dtype, pd.CategoricalDtype)]
+    for individual in factors:
+        for group in factors:
+            if group == individual:
+                continue
+            per_individual = metadata.groupby(individual, observed=True)[group].nunique()
+            if (per_individual == 1).any() and (per_individual > 1).any():
+                return (f"individuals nested within groups: '{individual}' has samples of one '{group}' level only "
+                        f"for some individuals ({', '.join(map(str, per_individual.index[per_individual == 1][:4]))}). "
+                        "Code them as the DESeq2 vignette does: a column 'group' (e.g. patient / healthy), a column "
+                        "'ind.n' numbering individuals within their group (1, 2, ... in each group; every unpaired "
+                        "donor 1) and a column for the paired factor (e.g. lesion: lesional / non-lesional, healthy "
+                        "skin non-lesional), with design '~group + group:ind.n + group:lesion' (all-zero columns are "
+                        "dropped)")
+    return "a design whose factors vary independently across the counted samples (drop or recode a dependent term)"
+
+
+def reduced_model_matrix(reduced: str, metadata: pd.DataFrame, full: RModelMatrix) -> RModelMatrix:
+    """The LRT's reduced model matrix, checked as R's ``nbinomLRT`` checks it.
+
+    Raises
+    ------
+    InputErrors
+        Reduced variables not in the full design, fewer than one degree of freedom, or
+        a reduced design that is not full rank.
+    """
+    model = r_model_matrix(reduced, metadata, drop_zero_columns=True)
+    try:
+        check_nested(full.matrix, model.matrix, r_design_variables(full.formula), r_design_variables(reduced))
+    except ValueError as problem:
+        raise InputErrors([InputError(str(problem), column="rnaseq.reduced", value=reduced,
+                                      expected=f"a formula nested in the design '{full.formula}', e.g. '~1'")]) from None
+    dependent = dependent_columns(model.matrix)
+    if dependent:
+        raise InputErrors([InputError(rank_deficiency_message(model, metadata, dependent), column="rnaseq.reduced",
+                                      value=reduced, expected="a full-rank reduced design")])
+    return model
 
 
 def _levels(dds: DeseqDataSet, column: str) -> list[str]:
@@ -356,35 +511,46 @@ def test_contrast(
     shrink: bool = True,
     inference: Inference | None = None,
     annotation: pd.DataFrame | str | None = None,
+    contrast: ContrastSpec | None = None,
+    lfc_threshold: float = 0.0,
+    alt_hypothesis: str = "greaterAbs",
 ) -> pd.DataFrame:
-    """Wald test of ``target`` vs ``reference`` of ``column`` on a fitted model.
+    """Test of ``target`` vs ``reference`` of ``column`` (or of ``contrast``) on a fitted model.
 
-    As ``DESeq2::results(dds, contrast, alpha = alpha)``: p-values of genes with a
-    Cook's outlier are NA, then independent filtering on baseMean chooses the
-    threshold that maximises the genes with ``padj < alpha`` -- R's algorithm for the
-    fast engine (:mod:`fibroskin.deseq2.independent_filtering`), pydeseq2's approximation of
-    it for the ``pydeseq2`` engine. The apeglm-shrunken LFC
-    (``lfcShrink(type="apeglm")``) is an extra column; the other columns are unshrunk.
+    The fast engine is R's ``results(dds, contrast, lfcThreshold = , altHypothesis = ,
+    alpha = )`` (:func:`fibroskin.deseq2.results.r_results`): the contrast's log2 fold
+    change, the Wald test or the fit's LRT, R's threshold tests, the Cook's filter and
+    independent filtering. The ``pydeseq2`` engine is pydeseq2's ``DeseqStats`` (two
+    levels, no threshold). The apeglm-shrunken LFC (``lfcShrink(type="apeglm")``) is an
+    extra column; the other columns are unshrunk.
 
     Parameters
     ----------
     dds
-        Output of :func:`fit_deseq` whose design contains ``column``.
+        Output of :func:`fit_deseq`.
     column, reference, target
-        Factor and its two levels; positive LFC means higher in ``target``.
+        Factor and its two levels; positive LFC means higher in ``target``. Ignored for
+        the test when ``contrast`` is given (they still label the comparison).
     alpha
         R's ``results(alpha=)``: FDR level that independent filtering optimises the
         number of rejections for, and the significance level of the calls (R's
         default 0.1, this project's 0.05). ``padj`` depends on it.
     shrink
-        Compute ``log2FoldChange_shrunk`` (NaN when False). When ``reference`` is not
-        the fit's baseline of ``column`` (see ``reference_levels`` of
-        :func:`fit_deseq`), the model is re-expressed with ``reference`` as baseline
-        (exact, no refit) so that the contrast is the shrunken coefficient.
+        Compute ``log2FoldChange_shrunk`` (NaN when False, and for list and numeric
+        contrasts, which apeglm has no single coefficient to shrink). When the contrast
+        is two levels of which ``reference`` is not the fit's baseline, the model is
+        re-expressed with ``reference`` as baseline (exact, no refit) so that the
+        contrast is the shrunken coefficient.
     inference
         Backend for the tests; default the one the model was fitted with.
     annotation
         Optional gene_id -> symbol table for the ``symbol`` column.
+    contrast
+        The contrast in any of R's forms (:class:`~fibroskin.deseq2.contrasts.ContrastSpec`:
+        levels, a coefficient name, a list, weights); default ``column`` ``target`` vs
+        ``reference``. Fast engine only.
+    lfc_threshold, alt_hypothesis
+        R's ``lfcThreshold`` (log2) and ``altHypothesis``. Fast engine only.
 
     Returns
     -------
@@ -392,6 +558,49 @@ def test_contrast(
         :data:`RESULT_COLUMNS`, one row per gene, sorted by padj (NaN last), then
         pvalue (NaN last), then gene.
     """
+    engine = fit_engine(dds)
+    spec = contrast if contrast is not None else ContrastSpec.levels(column, target, reference)
+    if spec.kind == "levels":
+        _check_levels(dds, spec.column, spec.denominator_level, spec.numerator_level)
+    if engine != "fast" and (spec.kind != "levels" or lfc_threshold != 0 or alt_hypothesis != "greaterAbs"):
+        raise InputErrors([InputError("coefficient, list and numeric contrasts and log2 fold-change thresholds are "
+                                      "computed by the fast engine only", column="rnaseq.engine", value=engine,
+                                      expected="fast")])
+    inference = inference if inference is not None else dds.inference
+    with threadpool_limits(limits=1):
+        if engine == "fast":
+            try:
+                results = r_results(dds, spec, alpha=alpha, lfc_threshold=lfc_threshold,
+                                    alt_hypothesis=alt_hypothesis)
+            except ContrastError as problem:
+                raise InputErrors([InputError(str(problem), column="contrasts", expected="a contrast of the fit's "
+                                              "coefficients")]) from None
+            results["log2FoldChange_shrunk"] = np.nan
+            if shrink:
+                results["log2FoldChange_shrunk"] = _fast_shrunk_lfc(dds, spec, alpha, inference)
+        else:
+            stats = DeseqStats(dds, contrast=[spec.column, spec.numerator_level, spec.denominator_level],
+                               alpha=alpha, inference=inference, quiet=True)
+            stats.summary()
+            results = stats.results_df.copy()
+            results["log2FoldChange_shrunk"] = np.nan
+            if shrink:
+                results["log2FoldChange_shrunk"] = _shrunk_lfc(stats, spec.column, spec.denominator_level,
+                                                               spec.numerator_level, inference)
+
+    results.index.name = "gene"
+    results = results.reset_index()
+    results["gene"] = results["gene"].astype(str)
+    results.insert(1, "symbol", gene_symbols(pd.Index(results["gene"]), annotation).to_numpy())
+    return sort_results(results[RESULT_COLUMNS])
+
+
+# pytest would otherwise collect this function wherever a test module imports it by name.
+test_contrast.__test__ = False  # type: ignore[attr-defined]
+
+
+def _check_levels(dds: DeseqDataSet, column: str, reference: str, target: str) -> None:
+    """Refuse a two-level contrast whose column or levels the fit does not have."""
     levels = _levels(dds, column) if column in dds.obs else []
     problems = []
     if column not in dds.obs:
@@ -407,29 +616,9 @@ def test_contrast(
     if problems:
         raise InputErrors(problems)
 
-    inference = inference if inference is not None else dds.inference
-    stats_class = _stats_class(fit_engine(dds))
-    with threadpool_limits(limits=1):
-        stats = stats_class(dds, contrast=[column, target, reference], alpha=alpha, inference=inference, quiet=True)
-        stats.summary()
-        results = stats.results_df.copy()
-        results["log2FoldChange_shrunk"] = np.nan
-        if shrink:
-            results["log2FoldChange_shrunk"] = _shrunk_lfc(stats, column, reference, target, inference)
-
-    results.index.name = "gene"
-    results = results.reset_index()
-    results["gene"] = results["gene"].astype(str)
-    results.insert(1, "symbol", gene_symbols(pd.Index(results["gene"]), annotation).to_numpy())
-    return sort_results(results[RESULT_COLUMNS])
-
-
-# pytest would otherwise collect this function wherever a test module imports it by name.
-test_contrast.__test__ = False  # type: ignore[attr-defined]
-
 
 def _shrunk_lfc(stats: DeseqStats, column: str, reference: str, target: str, inference: Inference) -> pd.Series:
-    """apeglm-shrunken log2 fold change of the contrast.
+    """apeglm-shrunken log2 fold change of the contrast (pydeseq2 engine).
 
     Shrinking overwrites ``stats.LFC``/``stats.SE`` (pydeseq2 shrinks in place), so the
     caller copies the unshrunk results before calling this.
@@ -443,6 +632,45 @@ def _shrunk_lfc(stats: DeseqStats, column: str, reference: str, target: str, inf
         shrinker = stats
     shrinker.lfc_shrink(coeff=coefficient)
     return shrinker.LFC[coefficient] / np.log(2)
+
+
+def _fast_shrunk_lfc(dds: DeseqDataSet, spec: ContrastSpec, alpha: float, inference: Inference) -> pd.Series:
+    """apeglm-shrunken log2 fold change of a contrast that is one coefficient (fast engine).
+
+    A coefficient (or its negation) is shrunk as it is; two levels of a factor of which
+    neither is the reference are shrunk after re-expressing the model with the
+    denominator as reference (the same fit; coefficients mapped linearly). Other
+    contrasts have no coefficient to shrink: NaN.
+    """
+    info = dds.uns.get("fibroskin", {})
+    design = dds.obsm["design_matrix"]
+    resolved = resolve_contrast(spec, design, dds.obs, np.asarray(dds.X, dtype=float).T, info.get("design", ""),
+                                bool(info.get("user_supplied", False)))
+    if resolved.coefficient is not None:
+        name = str(design.columns[resolved.coefficient])
+        stats = RFaithfulDeseqStats(dds, contrast=np.eye(design.shape[1])[resolved.coefficient], alpha=alpha,
+                                    inference=inference, quiet=True)
+        stats.run_wald_test()
+        stats.lfc_shrink(coeff=name)
+        return resolved.sign * stats.LFC[name] / np.log(2)
+    if spec.kind != "levels":
+        return pd.Series(np.nan, index=dds.var_names)
+    metadata = dds.obs.copy()
+    levels = _levels(dds, spec.column)
+    metadata[spec.column] = pd.Categorical(metadata[spec.column].astype(str), categories=[spec.denominator_level] + [
+        level for level in levels if level != spec.denominator_level])
+    model = r_model_matrix(info.get("design", ""), metadata)
+    new_design = model.matrix
+    transform, *_ = np.linalg.lstsq(new_design.to_numpy(float), design.to_numpy(float), rcond=None)
+    new_lfc = pd.DataFrame(dds.varm["LFC"].to_numpy() @ transform.T, index=dds.var_names, columns=new_design.columns)
+    name = model.factor_columns[(spec.column, spec.numerator_level)]
+    vector = (new_design.columns == name).astype(float)
+    stats = RFaithfulDeseqStats(dds, contrast=vector, alpha=alpha, inference=inference, quiet=True)
+    stats.design_matrix = new_design
+    stats.LFC = new_lfc
+    stats.run_wald_test()
+    stats.lfc_shrink(coeff=name)
+    return stats.LFC[name] / np.log(2)
 
 
 def sort_results(results: pd.DataFrame) -> pd.DataFrame:

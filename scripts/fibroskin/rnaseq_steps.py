@@ -223,7 +223,9 @@ def load_fit(path: str | Path) -> DeseqDataSet:
         dds = pickle.load(handle)  # noqa: S301 - only our own intermediate file
     # formulaic registers the contrast materializer when FormulaicContrasts is built, and
     # that registration does not survive pickling: rebuild it from the same samples and design.
-    dds.formulaic_contrasts = FormulaicContrasts(dds.obs, dds.design)
+    # (The fast engine's design is R's model matrix itself, with nothing to rebuild.)
+    if isinstance(dds.design, str):
+        dds.formulaic_contrasts = FormulaicContrasts(dds.obs, dds.design)
     return dds
 
 

@@ -20,11 +20,12 @@ import pandas as pd
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.preprocessing import deseq2_norm_fit
 
-from fibroskin.deseq2.cooks import refit_without_outliers
+from fibroskin.deseq2.cooks import r_cooks_distances, r_max_cooks, r_refit_without_outliers, refit_without_outliers
 from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance
 from fibroskin.deseq2.dispersion_trend import pydeseq2_trend_keep, r_parametric_dispersion_fit
 from fibroskin.deseq2.inference import InferenceMode, VectorizedInference
 from fibroskin.deseq2.map_dispersions import dispersion_outliers
+from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.r_stats import r_row_means
 from fibroskin.deseq2.size_factors import r_size_factors
 
@@ -89,6 +90,72 @@ class FastDeseqDataSet(DeseqDataSet):
         self.obs["size_factors"] = size_factors
         self.layers["normed_counts"] = counts / size_factors[:, None]
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
+
+    def _r_scheme(self) -> bool:
+        return getattr(self, "trend_scheme", "pydeseq2") == "r"
+
+    def fit_LFC(self) -> None:
+        """pydeseq2's LFC fit; with ``trend_scheme="r"`` R's ``nbinomWaldTest`` GLM fit.
+
+        R's ``fitNbinomGLMs`` (:func:`fibroskin.deseq2.nbinom_glm.fit_nbinom_glms`) at the
+        final dispersions: coefficients, R's fitted means (for Cook's distances) and
+        leverages.
+        """
+        if not self._r_scheme():
+            super().fit_LFC()
+            return
+        if "dispersions" not in self.var:
+            self.fit_MAP_dispersions()
+        non_zero = self.var["non_zero"].to_numpy()
+        design = self.obsm["design_matrix"]
+        fit = fit_nbinom_glms(
+            np.asarray(self.X[:, non_zero], dtype=float).T,
+            self.obs["size_factors"].to_numpy(float),
+            design.to_numpy(float),
+            self.var.loc[non_zero, "dispersions"].to_numpy(float),
+            min_mu=self.min_mu,
+            chunk_size=getattr(self.inference, "chunk_size", 4096),
+        )
+        self.varm["LFC"] = pd.DataFrame(np.nan, index=self.var_names, columns=design.columns)
+        self.varm["LFC"].loc[self.var_names[non_zero], :] = fit.beta_natural
+        self.obsm["_mu_LFC"] = fit.mu.T
+        self.obsm["_hat_diagonals"] = fit.hat_diagonals.T
+        self.var["_LFC_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
+        self.var.loc[non_zero, "_LFC_converged"] = fit.converged
+
+    def calculate_cooks(self) -> None:
+        """pydeseq2's Cook's distances; with ``trend_scheme="r"`` R's ``calculateCooksDistance``.
+
+        Also records R's ``maxCooks`` (``var["r_max_cooks"]``), what ``results()`` filters on.
+        """
+        if not self._r_scheme():
+            super().calculate_cooks()
+            return
+        if "dispersions" not in self.var:
+            self.fit_MAP_dispersions()
+        non_zero = self.var["non_zero"].to_numpy()
+        design = self.obsm["design_matrix"].to_numpy(float)
+        counts = np.asarray(self.X[:, non_zero], dtype=float).T
+        normed = counts / self.obs["size_factors"].to_numpy(float)[None, :]
+        cooks = r_cooks_distances(counts, normed, self.obsm["_mu_LFC"].T, self.obsm["_hat_diagonals"].T, design)
+        self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
+        self.layers["cooks"][:, non_zero] = cooks.T
+        max_cooks = np.full(self.n_vars, np.nan)
+        max_cooks[non_zero] = r_max_cooks(cooks, design)
+        self.var["r_max_cooks"] = max_cooks
+        if self.low_memory:
+            del self.obsm["_mu_LFC"]
+            del self.obsm["_hat_diagonals"]
+
+    def refit(self) -> None:
+        """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``refitWithoutOutliers``.
+
+        See :func:`fibroskin.deseq2.cooks.r_refit_without_outliers`.
+        """
+        if not self._r_scheme():
+            super().refit()
+            return
+        r_refit_without_outliers(self)
 
     def _refit_without_outliers(self) -> None:
         """R's ``refitWithoutOutliers`` on a data set of this class, scheme and backend.

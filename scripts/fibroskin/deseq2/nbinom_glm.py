@@ -100,6 +100,21 @@ class NbinomGLMFit:
     beta_natural: NDArray[np.float64]
 
 
+_EXP_MAX = 709.782712893384  # the largest argument whose exp is finite
+
+
+def r_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The C library's ``exp``, with ``Inf`` (not an error) beyond the double range, as R gives."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore"):
+        over = x > _EXP_MAX
+    if not over.any():
+        return c_exp(x)
+    out = c_exp(np.where(over, 0.0, x))
+    out[over] = np.inf
+    return out
+
+
 def natural_ridge(num_coef: int, lambda_log2: float | NDArray[np.float64] = R_LAMBDA) -> NDArray[np.float64]:
     """``lambda / log(2)^2``: R's ridge on the natural-log scale of the fit, per coefficient."""
     log2 = math.log(2.0)
@@ -195,7 +210,7 @@ def r_fit_beta(
     num_genes, n = counts.shape
     p = x.shape[1]
     beta = np.array(beta, dtype=float)
-    mu = np.fmax(nf * c_exp(matrix_times_vectors(x, beta)), min_mu)
+    mu = np.fmax(nf * r_exp(matrix_times_vectors(x, beta)), min_mu)
     iterations = np.zeros(num_genes, dtype=np.int64)
     deviance = np.zeros(num_genes)
     dev_old = np.zeros(num_genes)
@@ -223,7 +238,7 @@ def r_fit_beta(
         kept = idx[~large]
         if kept.size == 0:
             continue
-        m_new = np.fmax(nf[kept] * c_exp(matrix_times_vectors(x, beta_hat[~large])), min_mu)
+        m_new = np.fmax(nf[kept] * r_exp(matrix_times_vectors(x, beta_hat[~large])), min_mu)
         mu[kept] = m_new
         dev = ordered_sum(-2.0 * log_dnbinom_mu(counts[kept], size[kept][:, None], m_new), axis=1)
         with np.errstate(invalid="ignore"):
@@ -360,7 +375,7 @@ def fit_nbinom_glms(
                          min_mu)
         beta[chunk], beta_var[chunk] = fit["beta"], fit["beta_var"]
         hat[chunk], iterations[chunk] = fit["hat"], fit["iter"]
-    mu = nf * c_exp(matrix_times_vectors(x, beta))
+    mu = nf * r_exp(matrix_times_vectors(x, beta))
     log_likelihood = r_log_like(counts, mu, alpha) if log_like else None
     row_stable = ~np.isnan(beta).any(axis=1)
     row_var_positive = (beta_var > 0).all(axis=1)
