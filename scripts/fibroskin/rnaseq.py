@@ -58,7 +58,7 @@ from threadpoolctl import threadpool_limits
 
 from fibroskin.errors import InputError, InputErrors
 from fibroskin.deseq2.dataset import FastDeseqDataSet
-from fibroskin.deseq2.design import RModelMatrix, dependent_columns, r_model_matrix
+from fibroskin.deseq2.design import RModelMatrix, design_metadata, full_rank_problem, r_model_matrix
 from fibroskin.deseq2.design import design_variables as r_design_variables
 from fibroskin.deseq2.lrt import check_nested, r_nbinom_lrt
 from fibroskin.deseq2.inference import VectorizedInference
@@ -138,27 +138,6 @@ def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
 TESTS = ("wald", "lrt")
 
 
-def numeric_design_columns(sample_table: pd.DataFrame, formula: str, factors: Sequence[str] = ()) -> list[str]:
-    """Design columns taken as continuous covariates: every value a number, not wrapped in ``C()``.
-
-    As R reads a sample sheet (``read.table`` makes an all-number column numeric) and as
-    the qPCR linear model does; ``C(batch)`` in the formula makes such a column a factor.
-    Columns in ``factors`` (the contrast columns) are always factors.
-    """
-    wrapped = set(re.findall(r"C\(\s*([A-Za-z_.][A-Za-z0-9_.]*)", formula))
-    found = []
-    for column in design_variables(formula, sample_table):
-        if column in wrapped or column in factors:
-            continue
-        values = sample_table[column]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            continue
-        numbers = pd.to_numeric(values, errors="coerce")
-        if len(numbers) and numbers.notna().all():
-            found.append(column)
-    return found
-
-
 def _prepare_metadata(
     counts: pd.DataFrame,
     sample_table: pd.DataFrame,
@@ -166,13 +145,12 @@ def _prepare_metadata(
     reference_levels: Mapping[str, str | Sequence[str]] | None,
     extra_formulas: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Sample table aligned to the count columns: factors as ordered categoricals, numbers as floats.
+    """Sample table aligned to the count columns, as R's ``colData`` (:func:`fibroskin.deseq2.design.design_metadata`).
 
-    Levels not present among the counted samples are dropped (a sheet listing more
-    conditions than this fit uses must not make the design rank-deficient); the
-    reference level comes first so that it is the baseline of the treatment coding.
-    Columns whose every value is a number are continuous covariates
-    (:func:`numeric_design_columns`), unless a reference level is given for them.
+    Factors become ordered categoricals with the reference level first; levels not
+    present among the counted samples are dropped (a sheet listing more conditions than
+    this fit uses must not make the design rank-deficient). Columns whose every value is a
+    number are continuous covariates, unless ``C()``-wrapped or given a reference level.
     """
     if "sample" in sample_table.columns:
         sample_table = sample_table.set_index("sample")
@@ -192,28 +170,10 @@ def _prepare_metadata(
                                        column=column, expected=f"one of {variables}"))
     if problems:
         raise InputErrors(problems)
-
-    metadata = sample_table.loc[list(counts.columns), variables].copy()
-    continuous = set()
-    for formula in (design, *extra_formulas):
-        continuous |= set(numeric_design_columns(metadata, formula, factors=list(reference_levels)))
-    for column in variables:
-        values = metadata[column]
-        if column in continuous:
-            metadata[column] = pd.to_numeric(values).astype(float)
-            continue
-        levels = sorted(values.astype(str).unique())
-        given = reference_levels.get(column)
-        if given is not None:
-            # a reference level, or the order of (some of) the levels, reference first
-            order = [str(given)] if isinstance(given, str) else [str(level) for level in given]
-            if order[0] not in levels:
-                raise InputErrors([InputError(f"reference level not among the samples' values of '{column}'",
-                                              column=column, value=order[0], expected=f"one of {levels}")])
-            order = [level for level in order if level in levels]
-            levels = order + [level for level in levels if level not in order]
-        metadata[column] = pd.Categorical(values.astype(str), categories=levels)
-    return metadata
+    try:
+        return design_metadata(sample_table.loc[list(counts.columns)], [design, *extra_formulas], reference_levels)
+    except ValueError as problem:
+        raise InputErrors([InputError(str(problem), column="reference", expected="a level the samples have")]) from None
 
 
 def _check_engine(engine: str) -> None:
@@ -286,7 +246,7 @@ def fit_deseq(
         One row per sample (index = sample names, or a ``sample`` column) holding the
         design's variables. Text columns become factors; columns whose every value is a
         number are continuous covariates unless written ``C(column)`` in the formula
-        (:func:`numeric_design_columns`).
+        (:func:`fibroskin.deseq2.design.continuous_columns`).
     design
         Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``,
         ``"~age + condition"``, ``"~site + condition + site:condition"``, or a nested design
@@ -385,54 +345,15 @@ def fit_deseq(
 
 
 def check_full_rank(model: RModelMatrix, metadata: pd.DataFrame) -> None:
-    """R's ``checkFullRank``: refuse a design whose coefficients are not all estimable.
-
-    The message names the model columns that are linear combinations of others and, when
-    a factor (such as ``patient``) is confounded with a factor of the contrast because
-    some individuals contribute one level only (healthy donors beside paired patients),
-    the nested coding of the DESeq2 vignette.
+    """R's ``checkFullRank`` (:func:`fibroskin.deseq2.design.full_rank_problem`), as an input error.
 
     Raises
     ------
     InputErrors
     """
-    dependent = dependent_columns(model.matrix)
-    samples, coefficients = model.matrix.shape
-    if dependent:
-        raise InputErrors([InputError(rank_deficiency_message(model, metadata, dependent), column="rnaseq.design",
-                                      value=model.formula, expected=nested_design_hint(model, metadata))])
-    if samples <= coefficients:
-        raise InputErrors([InputError(
-            f"the design '{model.formula}' has {coefficients} coefficients but only {samples} samples: no "
-            "replicates to estimate the dispersion", column="rnaseq.design", value=model.formula,
-            expected="more samples than coefficients")])
-
-
-def rank_deficiency_message(model: RModelMatrix, metadata: pd.DataFrame, dependent: list[str]) -> str:
-    """What is wrong with a design that is not full rank, naming its dependent columns."""
-    rank = np.linalg.matrix_rank(model.matrix.to_numpy(float))
-    return (f"the design '{model.formula}' is not full rank ({rank} independent of {model.matrix.shape[1]} "
-            f"coefficients): the model columns {', '.join(dependent)} are linear combinations of each other, "
-            "so their effects cannot be told apart")
-
-
-def nested_design_hint(model: RModelMatrix, metadata: pd.DataFrame) -> str:
-    """The fix to suggest: the vignette's nested coding when individuals are nested in groups."""
-    factors = [c for c in metadata.columns if isinstance(metadata[c].dtype, pd.CategoricalDtype)]
-    for individual in factors:
-        for group in factors:
-            if group == individual:
-                continue
-            per_individual = metadata.groupby(individual, observed=True)[group].nunique()
-            if (per_individual == 1).any() and (per_individual > 1).any():
-                return (f"individuals nested within groups: '{individual}' has samples of one '{group}' level only "
-                        f"for some individuals ({', '.join(map(str, per_individual.index[per_individual == 1][:4]))}). "
-                        "Code them as the DESeq2 vignette does: a column 'group' (e.g. patient / healthy), a column "
-                        "'ind.n' numbering individuals within their group (1, 2, ... in each group; every unpaired "
-                        "donor 1) and a column for the paired factor (e.g. lesion: lesional / non-lesional, healthy "
-                        "skin non-lesional), with design '~group + group:ind.n + group:lesion' (all-zero columns are "
-                        "dropped)")
-    return "a design whose factors vary independently across the counted samples (drop or recode a dependent term)"
+    problem = full_rank_problem(model, metadata)
+    if problem is not None:
+        raise InputErrors([InputError(problem[0], column="rnaseq.design", value=model.formula, expected=problem[1])])
 
 
 def reduced_model_matrix(reduced: str, metadata: pd.DataFrame, full: RModelMatrix) -> RModelMatrix:
@@ -450,10 +371,10 @@ def reduced_model_matrix(reduced: str, metadata: pd.DataFrame, full: RModelMatri
     except ValueError as problem:
         raise InputErrors([InputError(str(problem), column="rnaseq.reduced", value=reduced,
                                       expected=f"a formula nested in the design '{full.formula}', e.g. '~1'")]) from None
-    dependent = dependent_columns(model.matrix)
-    if dependent:
-        raise InputErrors([InputError(rank_deficiency_message(model, metadata, dependent), column="rnaseq.reduced",
-                                      value=reduced, expected="a full-rank reduced design")])
+    problem = full_rank_problem(model, metadata)
+    if problem is not None:
+        raise InputErrors([InputError(problem[0], column="rnaseq.reduced", value=reduced,
+                                      expected="a full-rank reduced design")])
     return model
 
 

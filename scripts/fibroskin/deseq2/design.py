@@ -20,6 +20,7 @@ list and numeric contrasts).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,7 +64,7 @@ def _split_top_level(name: str, separator: str = ":") -> list[str]:
 def _variable_of(expression: str) -> str:
     """The sample-sheet column of a formula factor expression: ``C(batch)`` -> ``batch``."""
     match = re.fullmatch(r"\s*C\(\s*([^,)]+?)\s*(,.*)?\)\s*", expression)
-    return match.group(1) if match else expression.strip()
+    return (match.group(1) if match else expression.strip()).strip("`")
 
 
 def r_column_name(formulaic_name: str) -> str:
@@ -87,7 +88,7 @@ def r_column_name(formulaic_name: str) -> str:
 def design_variables(formula: str) -> list[str]:
     """Sample-sheet columns a formula names, in order (``C(x)`` gives ``x``)."""
     names = re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", formula.replace("~", " "))
-    return list(dict.fromkeys(name for name in names if name not in {"C", "I"}))
+    return list(dict.fromkeys(name for name in names if name not in {"C", "I", "1", "0"}))
 
 
 @dataclass(frozen=True)
@@ -199,3 +200,122 @@ def dependent_columns(matrix: pd.DataFrame) -> list[str]:
     null_space = right[rank:]
     involved = (np.abs(null_space) > 1e-8).any(axis=0)
     return [str(c) for c, used in zip(matrix.columns, involved) if used]
+
+
+def continuous_columns(sample_table: pd.DataFrame, formula: str, factors: Sequence[str] = ()) -> list[str]:
+    """Design columns taken as continuous covariates: every value a number, not wrapped in ``C()``.
+
+    As R reads a sample sheet (``read.table`` makes an all-number column numeric) and as
+    the qPCR linear model does; ``C(batch)`` in the formula makes such a column a factor.
+    Columns in ``factors`` (the contrast columns, those given a level order) stay factors.
+    """
+    wrapped = set(re.findall(r"C\(\s*`?([A-Za-z_.][A-Za-z0-9_.]*)", formula))
+    found = []
+    for column in design_variables(formula):
+        if column not in sample_table.columns or column in wrapped or column in factors:
+            continue
+        values = sample_table[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(numbers) and numbers.notna().all():
+            found.append(column)
+    return found
+
+
+def design_metadata(
+    sample_table: pd.DataFrame,
+    formulas: Sequence[str],
+    level_orders: Mapping[str, str | Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """The design columns of the samples as R's ``colData``: factors and numeric covariates.
+
+    Parameters
+    ----------
+    sample_table : pandas.DataFrame
+        One row per sample (in fit order), the sheet's columns as read.
+    formulas : sequence of str
+        The design (and the LRT's reduced design).
+    level_orders : mapping, optional
+        Per factor, its reference level or the order of its levels, reference first
+        (R's ``factor(levels = )``); other levels follow alphabetically, as ``factor()``
+        sorts them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns the formulas name: all-number columns as floats (unless ``C()``-wrapped
+        or given a level order), the others as ordered categoricals.
+
+    Raises
+    ------
+    ValueError
+        A level order whose first level no sample has.
+    """
+    level_orders = dict(level_orders or {})
+    variables = list(dict.fromkeys(v for f in formulas for v in design_variables(f) if v in sample_table.columns))
+    metadata = sample_table[variables].copy()
+    continuous: set[str] = set()
+    for formula in formulas:
+        continuous |= set(continuous_columns(metadata, formula, factors=list(level_orders)))
+    for column in variables:
+        values = metadata[column]
+        if column in continuous:
+            metadata[column] = pd.to_numeric(values).astype(float)
+            continue
+        levels = sorted(values.astype(str).unique())
+        given = level_orders.get(column)
+        if given is not None:
+            order = [str(given)] if isinstance(given, str) else [str(level) for level in given]
+            if order[0] not in levels:
+                raise ValueError(f"reference level '{order[0]}' is not among the samples' values of '{column}' "
+                                 f"({', '.join(levels)})")
+            order = [level for level in order if level in levels]
+            levels = order + [level for level in levels if level not in order]
+        metadata[column] = pd.Categorical(values.astype(str), categories=levels)
+    return metadata
+
+
+def full_rank_problem(model: RModelMatrix, metadata: pd.DataFrame) -> tuple[str, str] | None:
+    """R's ``checkFullRank``: what is wrong with a design whose coefficients are not all estimable.
+
+    Returns
+    -------
+    (problem, expected) or None
+        The problem names the model columns that are linear combinations of each other;
+        when individuals (e.g. ``patient``) contribute one level of another factor only
+        while others contribute several (healthy donors beside paired patients), the
+        expectation spells out the DESeq2 vignette's nested coding. ``None``: full rank,
+        with more samples than coefficients.
+    """
+    dependent = dependent_columns(model.matrix)
+    samples, coefficients = model.matrix.shape
+    if dependent:
+        rank = int(np.linalg.matrix_rank(model.matrix.to_numpy(float)))
+        problem = (f"the design '{model.formula}' is not full rank ({rank} independent of {coefficients} "
+                   f"coefficients): the model columns {', '.join(dependent)} are linear combinations of each other, "
+                   "so their effects cannot be told apart")
+        return problem, nested_design_hint(metadata)
+    if samples <= coefficients:
+        return (f"the design '{model.formula}' has {coefficients} coefficients but only {samples} samples: no "
+                "replicates to estimate the dispersion", "more samples than coefficients")
+    return None
+
+
+def nested_design_hint(metadata: pd.DataFrame) -> str:
+    """The fix to suggest for a rank-deficient design: the vignette's nested coding where it applies."""
+    factors = [c for c in metadata.columns if isinstance(metadata[c].dtype, pd.CategoricalDtype)]
+    for individual in factors:
+        for group in factors:
+            if group == individual:
+                continue
+            per_individual = metadata.groupby(individual, observed=True)[group].nunique()
+            if (per_individual == 1).any() and (per_individual > 1).any():
+                single = ", ".join(map(str, per_individual.index[per_individual == 1][:4]))
+                return (f"individuals nested within groups: some '{individual}' have samples of one '{group}' level "
+                        f"only ({single}). Code them as the DESeq2 vignette does: a column 'group' (e.g. patient / "
+                        "healthy), a column 'ind' numbering the individuals within their group (1, 2, ... in each "
+                        "group; every unpaired donor 1) and a column for the paired factor (e.g. lesion: lesional / "
+                        "non-lesional; healthy skin non-lesional), with design '~group + group:C(ind) + group:lesion' "
+                        "(all-zero columns are dropped) and contrasts by coefficient name or weights")
+    return "a design whose factors vary independently across the counted samples (drop or recode a dependent term)"
