@@ -4,10 +4,14 @@ Simulated tables (tests/data/designs/make_tables.py: a third of the genes at 1-2
 unbalanced cells, outlying counts), R's answers from make_references.R. For every
 contrast the issue's agreement: padj calls at 0.05 with Jaccard 1.0, the NA pattern of
 log2FoldChange, pvalue and padj 100% R's, log2FoldChange within 1e-6, p-values within
-1e-6 (relative) at the 99.9th percentile. Measured (this machine): log2FoldChange within
-6.1e-7 and p-values within 2.3e-7 at the 99.9th percentile on the designs of three and
-four coefficients, within 1e-13 / 7e-11 on the others (the remaining differences come
-from the Cox-Reid determinant's arithmetic, NumPy's, for three or more coefficients).
+1e-6 (relative) at the 99.9th percentile. Measured: on the paired (TCGA-like, prostate-like),
+interaction, nested and outlier cases every log2 fold change is R's to 2e-15 and every
+p-value to 8e-13; on ~batch + condition, the three-level factor and the continuous
+covariate log2FC within 1.5e-7 / 3.8e-7 / 1.2e-7 and p-values within 5.5e-11 / 7.9e-8 /
+1.0e-10 at the 99.9th percentile. The rest comes from genes whose GLM R hands to ``optim``
+(L-BFGS-B; 1 to 17 per table, all at 1-2 reads): their gene-wise means differ from R's by
+~1e-11, which moves the trend and prior by ~1e-12 and, through one line-search comparison,
+a few MAP dispersions.
 """
 
 from __future__ import annotations
@@ -93,7 +97,8 @@ def test_dispersions_and_cooks_are_rs(case):
     for ours_column, r_column in [("genewise_dispersions", "dispGeneEst"), ("fitted_dispersions", "dispFit"),
                                   ("dispersions", "dispersion")]:
         relative = np.abs(dds.var[ours_column].to_numpy(float)[counted] / r[r_column].to_numpy()[counted] - 1)
-        assert np.quantile(relative, 0.999) <= 1e-6, (ours_column, np.quantile(relative, 0.999))
+        # measured: at most 1e-12 but for a few genes of the optim cases (module docstring)
+        assert np.quantile(relative, 0.999) <= 1e-9, (ours_column, np.quantile(relative, 0.999))
     max_cooks = dds.var["r_max_cooks"].to_numpy(float)
     assert (np.isnan(max_cooks) == r["maxCooks"].isna().to_numpy()).all()
     finite = ~np.isnan(max_cooks)

@@ -202,7 +202,8 @@ def r_refit_without_outliers(dds: DeseqDataSet) -> None:
     replaceable samples set to 0 (NaN for every gene when all samples are replaceable).
 
     Records ``var["replaced"]``, ``var["refitted"]``, ``var["r_max_cooks"]``,
-    ``obs["replaceable"]`` and, when counts were replaced, ``layers["replace_counts"]``.
+    ``obs["replaceable"]`` and, when counts were replaced, ``layers["replace_counts"]`` and
+    ``layers["replace_cooks"]``.
 
     Parameters
     ----------
@@ -266,9 +267,11 @@ def r_refit_without_outliers(dds: DeseqDataSet) -> None:
         new_all_zero = replace & all_zero
         if new_all_zero.any():
             dds.varm["LFC"].loc[dds.var_names[new_all_zero], :] = np.nan
+        replace_cooks = cooks.copy()
+        replace_cooks[:, replaceable] = 0.0
+        # pydeseq2's DeseqStats (used for apeglm) reads the same zeroed distances
+        dds.layers["replace_cooks"] = replace_cooks.T
         if replaceable.all():
             dds.var["r_max_cooks"] = np.nan
         else:
-            replace_cooks = cooks.copy()
-            replace_cooks[:, replaceable] = 0.0
             dds.var["r_max_cooks"] = r_max_cooks(replace_cooks, design)
