@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from conftest import DATA
 from fibroskin.config import load_design
-from fibroskin.errors import InputErrors
 from fibroskin.rnaseq_steps import counts_from_table, fit, import_counts, symbol_annotation
 
 NFCORE = DATA / "upstream" / "nfcore"
@@ -39,13 +37,26 @@ def test_counts_table_carries_upstream_symbols_under_the_users_annotation(tmp_pa
     assert counts.dtypes.eq(np.int64).all() and symbols.columns.tolist() == ["gene_id", "symbol"]
 
 
-def test_lengths_reach_the_fit_which_refuses_them_until_the_engine_applies_them(tmp_path):
+def test_lengths_reach_the_fit_as_normalization_factors(tmp_path):
+    from fibroskin.tximport import length_normalization_factors
+
     design = nfcore_design(tmp_path, lengths=str(NFCORE / "salmon.merged.gene_lengths.tsv"))
     outputs = import_counts(design)
     assert outputs.lengths.columns.tolist() == ["gene", "ctrl_1", "ctrl_2", "case_1", "case_2"]
     assert outputs.lengths["gene"].tolist() == outputs.counts["gene"].tolist()
-    with pytest.raises(InputErrors, match="length offsets are not yet supported by the DE engine"):
-        fit(design, outputs.counts, outputs.lengths)
+    fitted = fit(design, outputs.counts, outputs.lengths)
+    genes = [str(g) for g in fitted.dds.var_names]
+    counts = outputs.counts.set_index("gene").loc[genes].drop(columns="symbol")
+    lengths = outputs.lengths.set_index("gene").loc[genes, counts.columns].astype(float)
+    # R's normalizationFactors of the genes the prefilter kept
+    expected = length_normalization_factors(counts, lengths).to_numpy().T
+    np.testing.assert_array_equal(fitted.dds.layers["normalization_factors"], expected)
+    normalized = fitted.normalized_counts.set_index("gene").loc[genes, counts.columns].to_numpy()
+    np.testing.assert_allclose(normalized, counts.to_numpy() / expected.T, rtol=1e-15)
+    assert any(note.startswith("length offsets: average transcript lengths of the") for note in fitted.notes)
+    # without the lengths the same counts give other numbers
+    plain = fit(design, outputs.counts)
+    assert not np.allclose(plain.normalized_counts.set_index("gene").loc[genes, counts.columns].to_numpy(), normalized)
 
 
 def test_symbol_annotation_order():

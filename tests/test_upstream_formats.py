@@ -22,7 +22,7 @@ from fibroskin.io.counts import read_count_table, read_length_table
 from fibroskin.io.gene_counts import detect_gene_counts, read_gene_count_files
 from fibroskin.io.quantifications import detect_quantifier, read_quantifications
 from fibroskin.io.tx2gene import read_tx2gene
-from fibroskin.rnaseq_input import length_offsets_refused, read_rnaseq_input
+from fibroskin.rnaseq_input import length_offsets_need_fast_engine, read_rnaseq_input
 from fibroskin.tximport import round_counts, summarize_to_gene
 
 UPSTREAM = DATA / "upstream"
@@ -229,8 +229,8 @@ def test_nfcore_counts_with_lengths(tmp_path):
     result = read_rnaseq_input(run)
     assert list(result.lengths.index) == list(result.counts.index)
     assert list(result.lengths.columns) == SAMPLES
-    text = str(length_offsets_refused(result, run.rnaseq))
-    assert "length offsets are not yet supported: rnaseq.lengths" in text
+    text = str(length_offsets_need_fast_engine(result, run.rnaseq))
+    assert "length offsets need rnaseq.engine: fast: rnaseq.lengths" in text
     scaled = dict(rnaseq, counts=str(UPSTREAM / "nfcore" / "salmon.merged.gene_counts_length_scaled.tsv"))
     assert "correcting for length twice" in refused(read_rnaseq_input, design(tmp_path, scaled))
 

@@ -235,6 +235,7 @@ def fit_deseq(
     quiet: bool = True,
     test: str = "wald",
     reduced: str | None = None,
+    average_lengths: pd.DataFrame | None = None,
 ) -> DeseqDataSet:
     """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
 
@@ -280,6 +281,12 @@ def fit_deseq(
         ``"wald"`` or ``"lrt"`` (R's ``DESeq(test = "LRT", reduced = )``; fast engine only).
     reduced
         The LRT's reduced formula, nested in ``design`` (e.g. ``"~patient"``, ``"~1"``).
+    average_lengths
+        Genes x samples average transcript lengths of the genes and samples of ``counts``
+        (tximport's ``length``, nf-core's ``salmon.merged.gene_lengths.tsv``): DESeq2's
+        length offsets, R's ``avgTxLength`` assay. Every stage then uses R's per-gene,
+        per-sample normalization factors (see
+        :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet`). Fast engine only.
 
     Returns
     -------
@@ -315,6 +322,11 @@ def fit_deseq(
         if test == "lrt":
             reduced_model = reduced_model_matrix(reduced, metadata, model)
     inference = inference if inference is not None else make_inference(engine, n_cpus)
+    dataset_options = {}
+    if average_lengths is not None:
+        if engine != "fast":
+            raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
+        dataset_options["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
@@ -327,6 +339,7 @@ def fit_deseq(
             fit_type=fit_type,
             size_factors_fit_type=size_factors_fit_type,
             quiet=quiet,
+            **dataset_options,
         )
         dds.deseq2()
         if reduced_model is not None:
@@ -647,7 +660,12 @@ def marker_results(results: pd.DataFrame, markers: Sequence[str], symbol_index: 
 
 
 def size_factors(dds: DeseqDataSet) -> pd.DataFrame:
-    """Columns ``sample``, ``size_factor`` in the fit's sample order."""
+    """Columns ``sample``, ``size_factor`` in the fit's sample order.
+
+    With length offsets R keeps no size factors (``sizeFactors(dds)`` is ``NULL``): the
+    value is then each sample's geometric mean of its normalization factors over genes,
+    ``exp(colMeans(log(normalizationFactors(dds))))``, which R's VST uses in their place.
+    """
     return pd.DataFrame({"sample": [str(s) for s in dds.obs_names],
                          "size_factor": dds.obs["size_factors"].to_numpy(dtype=float)})
 
@@ -660,13 +678,16 @@ def _gene_by_sample(values: np.ndarray, dds: DeseqDataSet) -> pd.DataFrame:
 
 
 def normalized_counts(dds: DeseqDataSet) -> pd.DataFrame:
-    """Counts divided by size factors (``counts(dds, normalized=TRUE)``).
+    """Counts divided by size factors (``counts(dds, normalized=TRUE)``), or by R's
+    normalization factors for a fit with length offsets.
 
     Returns
     -------
     pandas.DataFrame
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
+    if getattr(dds, "normalization_factors", None) is not None:
+        return _gene_by_sample(dds.X / dds.normalization_factors, dds)
     return _gene_by_sample(dds.X / dds.obs["size_factors"].to_numpy()[:, None], dds)
 
 
@@ -677,7 +698,10 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     expression fit is not modified. Like R's ``varianceStabilizingTransformation`` (and
     unlike ``vst()``, which fits the trend on a random subset of 1000 genes) it uses all
     genes, so it is deterministic. With the fast engine the trend is fitted as R's
-    ``parametricDispersionFit``, on the fast backend's gene-wise dispersions.
+    ``parametricDispersionFit``, on the fast backend's gene-wise dispersions. A fit with
+    length offsets is transformed with its normalization factors, as R's
+    ``varianceStabilizingTransformation`` does (``counts / nf``; the blind gene-wise
+    dispersions from ``linearModelMu(counts / nf) * nf``).
 
     Parameters
     ----------
@@ -693,6 +717,9 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     pandas.DataFrame
         ``gene`` column then one column per sample; genes and samples in fit order.
     """
+    extra = {}
+    if "average_lengths" in dds.layers:
+        extra["average_lengths"] = np.asarray(dds.layers["average_lengths"])
     with threadpool_limits(limits=1):
         fresh = _new_dataset(
             fit_engine(dds),
@@ -703,6 +730,7 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
             fit_type=fit_type or dds.fit_type,
             size_factors_fit_type=dds.size_factors_fit_type,
             quiet=True,
+            **extra,
         )
         fresh.vst(use_design=not blind, fit_type=fit_type or dds.fit_type)
     return _gene_by_sample(fresh.layers["vst_counts"], dds)

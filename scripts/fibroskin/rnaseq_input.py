@@ -416,18 +416,21 @@ def read_rnaseq_input(design: Design) -> RnaseqInput:
     return result
 
 
-def length_offsets_refused(rnaseq_input: RnaseqInput, settings: RnaseqSettings) -> InputError:
-    """The refusal of an input calling for length offsets, which the DE engine does not apply yet."""
+def length_offsets_need_fast_engine(rnaseq_input: RnaseqInput, settings: RnaseqSettings) -> InputError:
+    """The refusal of an input calling for length offsets with ``rnaseq.engine: pydeseq2``.
+
+    Length offsets are DESeq2's per-gene, per-sample normalization factors, which only the
+    fast engine applies (stock pydeseq2 has per-sample size factors only).
+    """
     given = f"rnaseq.lengths ({settings.lengths})" if settings.lengths is not None else (
         f"{rnaseq_input.source.split(',')[0]} with rnaseq.counts_from_abundance: no"
     )
     return InputError(
-        f"length offsets are not yet supported: {given} asks DESeq2 to correct each gene's counts by its average "
-        "transcript length per sample (tximport's avgTxLength), which fibroskin's DE engine does not do yet; "
-        "results would silently ignore them",
-        column="rnaseq.lengths" if settings.lengths is not None else "rnaseq.counts_from_abundance",
-        value=str(settings.lengths) if settings.lengths is not None else settings.counts_from_abundance,
-        expected="no rnaseq.lengths (the counts alone, as with any count matrix), or for per-sample salmon, "
-        "kallisto or RSEM isoforms files rnaseq.counts_from_abundance: lengthScaledTPM (counts that need no offsets; "
-        "with nf-core/rnaseq, its salmon.merged.gene_counts_length_scaled.tsv)",
+        f"length offsets need rnaseq.engine: fast: {given} asks DESeq2 to correct each gene's counts by its "
+        "average transcript length per sample (normalization factors), which stock pydeseq2 cannot do; "
+        "its results would silently ignore them",
+        column="rnaseq.engine",
+        value=settings.engine,
+        expected="rnaseq.engine: fast (the default), or counts that need no offsets (rnaseq.counts_from_abundance: "
+        "lengthScaledTPM; with nf-core/rnaseq, its salmon.merged.gene_counts_length_scaled.tsv without rnaseq.lengths)",
     )

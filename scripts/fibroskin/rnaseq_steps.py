@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from fibroskin.config import Contrast, Design, RnaseqSettings
-from fibroskin.errors import InputError, InputErrors
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 if TYPE_CHECKING:
@@ -182,18 +181,15 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
         ``counts.tsv`` of :func:`import_counts` (``gene``, ``symbol``, samples).
     lengths
         ``lengths.tsv`` of :func:`import_counts` (``gene``, samples): average transcript
-        lengths for DESeq2's per-gene, per-sample normalization factors
-        (:func:`fibroskin.tximport.length_normalization_factors`). The DE engine does not
-        take them yet, so they are refused here as validation refuses them before a run.
+        lengths, DESeq2's length offsets. The fit then uses R's per-gene, per-sample
+        normalization factors of the genes the prefilter keeps, computed as R's
+        ``estimateSizeFactors`` does on a ``DESeqDataSetFromTximport`` data set that was
+        filtered before ``DESeq()`` (the tximport vignette's and nf-core's order).
+        ``size_factors.tsv`` then holds each sample's geometric mean of its normalization
+        factors (R keeps no size factors there; see :func:`fibroskin.rnaseq.size_factors`).
     n_cpus
         Processes for the stock backend (numbers do not depend on it).
     """
-    if lengths is not None:
-        raise InputErrors([InputError(
-            "length offsets are not yet supported by the DE engine",
-            column="rnaseq.lengths",
-            expected="counts without length offsets (see fibroskin.rnaseq_input.length_offsets_refused)",
-        )])
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
@@ -203,6 +199,11 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
     kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
     smallest_group = int(sample_table[group_column].value_counts().min())
     notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
+    average_lengths = None
+    if lengths is not None:
+        average_lengths = lengths.set_index("gene").loc[kept.index, list(kept.columns)].astype(float)
+        notes.append(f"length offsets: average transcript lengths of the {len(kept)} kept genes as DESeq2's "
+                     "normalization factors (R's avgTxLength), one per gene and sample")
     dds = rnaseq.fit_deseq(
         kept,
         sample_table,
@@ -212,6 +213,7 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
         reference_levels=reference_levels(design),
         test=settings.test,
         reduced=settings.reduced if settings.test == "lrt" else None,
+        average_lengths=average_lengths,
     )
     dds.uns["fibroskin"]["annotation"] = annotation.set_index("gene_id").loc[[str(g) for g in dds.var_names]].reset_index()
     return FitOutputs(

@@ -215,14 +215,6 @@ def round_counts(values: pd.DataFrame | np.ndarray) -> pd.DataFrame | np.ndarray
     return np.rint(np.asarray(values, dtype=float)).astype(np.int64)
 
 
-def _median_log_ratio(log_counts: np.ndarray, log_geometric_means: np.ndarray, positive: np.ndarray) -> np.ndarray:
-    """Per sample, the median over usable genes of log(count) - log(geometric mean)."""
-    usable = np.isfinite(log_geometric_means)[:, None] & positive
-    with np.errstate(invalid="ignore"):
-        ratios = np.where(usable, log_counts - log_geometric_means[:, None], np.nan)
-    return np.nanmedian(ratios, axis=0)
-
-
 def length_normalization_factors(counts: pd.DataFrame, lengths: pd.DataFrame) -> pd.DataFrame:
     """DESeq2's normalization factors from average transcript lengths (genes x samples).
 
@@ -255,19 +247,10 @@ def length_normalization_factors(counts: pd.DataFrame, lengths: pd.DataFrame) ->
     """
     if not counts.index.equals(lengths.index) or not counts.columns.equals(lengths.columns):
         raise ValueError("counts and lengths must have the same genes and samples, in the same order")
-    length_values = lengths.to_numpy(dtype=float)
-    if not (length_values > 0).all():
-        raise ValueError("all lengths should be positive (as DESeqDataSetFromTximport requires)")
-    normalized_lengths = length_values / np.exp(np.log(length_values).mean(axis=1, keepdims=True))
-    scaled = counts.to_numpy(dtype=float) / normalized_lengths
-    with np.errstate(divide="ignore"):
-        log_scaled = np.log(scaled)
-    log_geometric_means = log_scaled.mean(axis=1)
-    if np.isinf(log_geometric_means).all():
-        raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
-    size_factors = np.exp(_median_log_ratio(log_scaled, log_geometric_means, scaled > 0))
-    factors = normalized_lengths * size_factors[None, :]
-    factors = factors / np.exp(np.log(factors).mean(axis=1, keepdims=True))
+    from fibroskin.deseq2.size_factors import r_normalization_factors
+
+    # the DE engine's own function (R's arithmetic), on its samples x genes orientation
+    factors = r_normalization_factors(counts.to_numpy(dtype=float).T, lengths.to_numpy(dtype=float).T).T
     return pd.DataFrame(factors, index=counts.index, columns=counts.columns)
 
 

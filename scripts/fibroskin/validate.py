@@ -819,9 +819,10 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     """Read the RNA-seq input (whichever tool wrote it) and cross-check it with the sheet and design.
 
     Also records in ``design.facts["rnaseq_lengths"]`` whether the input calls for
-    length offsets, which the DE engine does not apply yet: such an input is refused.
+    length offsets, which only the fast engine applies: with ``rnaseq.engine: pydeseq2``
+    such an input is refused.
     """
-    from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_refused, read_rnaseq_input
+    from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_need_fast_engine, read_rnaseq_input
 
     settings = design.rnaseq
     sheet_samples = design.samples["sample"].tolist()
@@ -842,8 +843,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
         errors.extend(problems.errors)
         return []
     design.facts["rnaseq_lengths"] = rnaseq_input.lengths is not None
-    if rnaseq_input.lengths is not None:
-        errors.extend([length_offsets_refused(rnaseq_input, settings)])
+    if rnaseq_input.lengths is not None and settings.engine != "fast":
+        errors.extend([length_offsets_need_fast_engine(rnaseq_input, settings)])
     counts = rnaseq_input.counts
     source = str(settings.counts) if settings.counts is not None else str(design.sample_sheet)
     counted = pd.DataFrame({"sample": [str(c) for c in counts.columns], "file": source, "line": 1})

@@ -65,8 +65,9 @@ def rnaseq_input_files(wildcards):
 
 
 def rnaseq_length_output():
-    """``results/rnaseq/lengths.tsv`` when the input calls for length offsets (never today:
-    validation refuses such inputs until the DE engine applies them)."""
+    """``results/rnaseq/lengths.tsv`` when the input calls for length offsets (tximport's
+    countsFromAbundance "no", RSEM genes.results, or ``rnaseq.lengths``): rnaseq_import
+    writes it and rnaseq_fit applies it as DESeq2's normalization factors."""
     if DESIGN.facts.get("rnaseq_lengths"):
         return {"lengths": "results/rnaseq/lengths.tsv"}
     return {}

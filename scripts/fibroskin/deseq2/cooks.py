@@ -27,7 +27,8 @@ def refit_without_outliers(dds: DeseqDataSet) -> None:
 
     The sub-data set of the genes with replaced counts is of ``type(dds)`` with the same
     ``trend_scheme`` and backend (with ``"r"``: R's MAP starting rule, as R's
-    ``refitWithoutOutliers`` calls ``estimateDispersionsMAP``). As in R and pydeseq2,
+    ``refitWithoutOutliers`` calls ``estimateDispersionsMAP``); with normalization factors,
+    those of the refitted genes, as R subsets them with the genes. As in R and pydeseq2,
     the trend and the prior variance are not refitted and baseMean is recomputed from
     the replaced counts.
 
@@ -65,7 +66,13 @@ def refit_without_outliers(dds: DeseqDataSet) -> None:
     )
     size_factors = dds.obs["size_factors"].to_numpy(float)
     sub_dds.obs["size_factors"] = size_factors
-    sub_dds.layers["normed_counts"] = sub_dds.X / size_factors[:, None]
+    if "normalization_factors" in dds.counts_to_refit.layers:
+        # R subsets normalizationFactors with the genes; its refit uses them throughout
+        factors = np.asarray(dds.counts_to_refit.layers["normalization_factors"])[:, ~new_all_zeroes]
+        sub_dds.layers["normalization_factors"] = factors
+        sub_dds.layers["normed_counts"] = sub_dds.X / factors
+    else:
+        sub_dds.layers["normed_counts"] = sub_dds.X / size_factors[:, None]
     sub_dds.fit_genewise_dispersions()
     sub_dds.uns["disp_function_type"] = dds.uns["disp_function_type"]
     if sub_dds.uns["disp_function_type"] == "parametric":
@@ -230,7 +237,7 @@ def r_refit_without_outliers(dds: DeseqDataSet) -> None:
     if not replace.any():
         return
     counts = np.asarray(dds.X, dtype=float).T
-    nf = np.broadcast_to(dds.obs["size_factors"].to_numpy(float), counts.shape)
+    nf = dds._gene_factors()  # R's getSizeOrNormFactors: size or normalization factors
     new_counts = counts.copy()
     mask = outlier & replaceable[None, :]
     new_counts[mask] = r_replacement_counts(counts, nf)[mask]

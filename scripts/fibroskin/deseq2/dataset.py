@@ -27,7 +27,7 @@ from fibroskin.deseq2.inference import InferenceMode, VectorizedInference
 from fibroskin.deseq2.map_dispersions import dispersion_outliers
 from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.r_stats import r_row_means
-from fibroskin.deseq2.size_factors import r_size_factors
+from fibroskin.deseq2.size_factors import geometric_mean_factors, r_normalization_factors, r_size_factors
 
 #: ``"pydeseq2"``: pydeseq2's trend fit; ``"r"``: R DESeq2's dispersion scheme.
 TrendScheme = Literal["pydeseq2", "r"]
@@ -55,16 +55,43 @@ class FastDeseqDataSet(DeseqDataSet):
         Passed to :class:`pydeseq2.dds.DeseqDataSet`; ``inference`` defaults to a new
         :class:`VectorizedInference` (``mode="r"`` with ``trend_scheme="r"``, else
         ``"exact"``).
+    average_lengths : pandas.DataFrame or ndarray, optional
+        Average transcript lengths, samples x genes (a DataFrame is aligned to the counts by
+        sample and gene names): R's ``avgTxLength`` assay (``DESeqDataSetFromTximport``).
+        The size factors step then computes R's per-gene, per-sample normalization factors
+        (:func:`~fibroskin.deseq2.size_factors.r_normalization_factors`, layer
+        ``"normalization_factors"``), and every stage uses them where R uses
+        ``normalizationFactors``: normalized counts and baseMean, the moments and linear-model
+        starting values of the gene-wise dispersions, IRLS, Wald test, Cook's replacement
+        and refit, apeglm's offsets and the VST. ``obs["size_factors"]`` then holds each
+        sample's geometric mean of its factors
+        (:func:`~fibroskin.deseq2.size_factors.geometric_mean_factors`); R has no size
+        factors there. Needs ``trend_scheme="r"``.
     """
 
-    def __init__(self, *, trend_scheme: TrendScheme = "pydeseq2", **kwargs) -> None:
+    def __init__(self, *, trend_scheme: TrendScheme = "pydeseq2",
+                 average_lengths: pd.DataFrame | np.ndarray | None = None, **kwargs) -> None:
         if trend_scheme not in ("pydeseq2", "r"):
             raise ValueError(f"trend_scheme must be 'pydeseq2' or 'r', got {trend_scheme!r}")
+        if average_lengths is not None and trend_scheme != "r":
+            raise ValueError("average_lengths (length offsets) need trend_scheme='r'")
         if kwargs.get("inference") is None:
             solver: InferenceMode = "r" if trend_scheme == "r" else "exact"
             kwargs["inference"] = VectorizedInference(mode=solver)
         super().__init__(**kwargs)
         self.trend_scheme = trend_scheme
+        if average_lengths is not None:
+            if isinstance(average_lengths, pd.DataFrame):
+                average_lengths = average_lengths.loc[self.obs_names, self.var_names].to_numpy(dtype=float)
+            lengths = np.asarray(average_lengths, dtype=float)
+            if lengths.shape != self.X.shape:
+                raise ValueError(f"average_lengths have shape {lengths.shape}, the counts {self.X.shape}")
+            self.layers["average_lengths"] = lengths
+
+    @property
+    def normalization_factors(self) -> np.ndarray | None:
+        """R's ``normalizationFactors`` (samples x genes) once fitted from lengths, else ``None``."""
+        return self.layers["normalization_factors"] if "normalization_factors" in self.layers else None
 
     def fit_size_factors(self, fit_type=None, control_genes=None) -> None:
         """pydeseq2's size factors; with ``trend_scheme="r"`` R's median of ratios, bit for bit.
@@ -77,6 +104,11 @@ class FastDeseqDataSet(DeseqDataSet):
         if control_genes is None:
             control_genes = getattr(self, "control_genes", None)
         counts = np.asarray(self.X, dtype=float)
+        if "average_lengths" in self.layers:
+            if fit_type != "ratio" or control_genes is not None:
+                raise ValueError("length offsets take R's median-of-ratios factors, without control genes")
+            self._fit_normalization_factors(counts)
+            return
         if (
             getattr(self, "trend_scheme", "pydeseq2") != "r"
             or fit_type != "ratio"
@@ -91,15 +123,101 @@ class FastDeseqDataSet(DeseqDataSet):
         self.layers["normed_counts"] = counts / size_factors[:, None]
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
+    def _fit_normalization_factors(self, counts: np.ndarray) -> None:
+        """R's ``estimateSizeFactors`` with an ``avgTxLength`` assay: normalization factors."""
+        # pydeseq2 keeps these for transforming new counts (vst_transform(counts))
+        self.logmeans, self.filtered_genes = deseq2_norm_fit(counts)
+        factors = r_normalization_factors(counts, self.layers["average_lengths"])
+        self.layers["normalization_factors"] = factors
+        self.obs["size_factors"] = geometric_mean_factors(factors)
+        self.layers["normed_counts"] = counts / factors
+        self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
+
+    def fit_genewise_dispersions(self, vst: bool = False) -> None:
+        """pydeseq2's gene-wise step; with normalization factors, R's use of them.
+
+        Without normalization factors this is ``DeseqDataSet.fit_genewise_dispersions``.
+        With them (R's ``estimateDispersionsGeneEst`` on a data set with
+        ``normalizationFactors``): the rough estimate on ``counts / nf``, the moments
+        estimate with ``mean(1 / colMeans(nf))`` in place of ``mean(1 / sizeFactors)``
+        (``momentsDispEstimate``), and the starting means ``linearModelMu(counts / nf) * nf``
+        (``linearModelMuNormalized``) or, for designs that are not one factor, IRLS with
+        ``nf``; the line search itself takes only the counts and those means.
+        """
+        if "size_factors" not in self.obs:
+            self.fit_size_factors(fit_type=self.size_factors_fit_type)
+        factors = self.normalization_factors
+        if factors is None:
+            super().fit_genewise_dispersions(vst)
+            return
+        self.var["non_zero"] = ~(self.X == 0).all(axis=0)
+        self.non_zero_idx = np.arange(self.n_vars)[self.var["non_zero"]]
+        self.non_zero_genes = self.var_names[self.var["non_zero"]]
+        non_zero = self.var["non_zero"].to_numpy()
+        design = self.obsm["design_matrix"]
+        design_matrix = design.values
+        factors = factors[:, self.non_zero_idx]
+        normed_counts = self.layers["normed_counts"][:, self.non_zero_idx]
+        rough = self.inference.fit_rough_dispersions(normed_counts, design_matrix)
+        # momentsDispEstimate's xim = mean(1 / colMeans(nf)): R's colMeans are these rowMeans
+        moments = self.inference.fit_moments_dispersions(normed_counts, r_row_means(factors))
+        self.var["_MoM_dispersions"] = np.full(self.n_vars, np.nan)
+        self.var.loc[non_zero, "_MoM_dispersions"] = np.clip(np.minimum(rough, moments), self.min_disp, self.max_disp)
+        start = self.var.loc[non_zero, "_MoM_dispersions"].values
+        counts = self.X[:, self.non_zero_idx]
+        if len(design.value_counts()) == design.shape[-1]:
+            mu_hat = self.inference.lin_reg_mu(counts=counts, size_factors=factors,
+                                               design_matrix=design_matrix, min_mu=self.min_mu)
+        else:
+            _, mu_hat, _, _ = self.inference.irls(counts=counts, size_factors=factors, design_matrix=design_matrix,
+                                                  disp=start, min_mu=self.min_mu, beta_tol=self.beta_tol)
+        mu_name = "_vst_mu_hat" if vst else "_mu_hat"
+        disp_name = "vst_genewise_dispersions" if vst else "genewise_dispersions"
+        self.layers[mu_name] = np.full((self.n_obs, self.n_vars), np.nan)
+        self.layers[mu_name][:, non_zero] = mu_hat
+        dispersions, converged = self.inference.alpha_mle(
+            counts=counts, design_matrix=design_matrix, mu=self.layers[mu_name][:, self.non_zero_idx],
+            alpha_hat=start, min_disp=self.min_disp, max_disp=self.max_disp,
+        )
+        self.var[disp_name] = np.full(self.n_vars, np.nan)
+        self.var.loc[non_zero, disp_name] = np.clip(dispersions, self.min_disp, self.max_disp)
+        self.var["_genewise_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
+        self.var.loc[non_zero, "_genewise_converged"] = converged
+
+    def contrast(self, column: str, baseline: str, group_to_compare: str) -> np.ndarray:
+        """The contrast vector of ``group_to_compare`` vs ``baseline`` of ``column`` (pydeseq2's interface).
+
+        For a design given as R's model matrix (:func:`fibroskin.rnaseq.fit_deseq`), the
+        vector over its coefficients as R's ``results(contrast = c(column, group, baseline))``
+        forms it (:func:`fibroskin.deseq2.contrasts.resolve_contrast`); for a formula,
+        pydeseq2's.
+        """
+        if isinstance(self.design, str):
+            return super().contrast(column=column, baseline=baseline, group_to_compare=group_to_compare)
+        from fibroskin.deseq2.contrasts import ContrastSpec, resolve_contrast
+
+        info = self.uns.get("fibroskin", {})
+        resolved = resolve_contrast(ContrastSpec.levels(column, group_to_compare, baseline),
+                                    self.obsm["design_matrix"], self.obs, np.zeros((0, self.n_obs)),
+                                    info.get("design", ""), bool(info.get("user_supplied", False)))
+        return resolved.vector
+
     def _r_scheme(self) -> bool:
         return getattr(self, "trend_scheme", "pydeseq2") == "r"
+
+    def _gene_factors(self, genes: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """``(genes, n)`` size or normalization factors of ``genes`` (R's ``getSizeOrNormFactors``)."""
+        factors = self.normalization_factors
+        if factors is None:
+            factors = np.broadcast_to(self.obs["size_factors"].to_numpy(float)[:, None], self.X.shape)
+        return np.asarray(factors, dtype=float)[:, genes].T
 
     def fit_LFC(self) -> None:
         """pydeseq2's LFC fit; with ``trend_scheme="r"`` R's ``nbinomWaldTest`` GLM fit.
 
         R's ``fitNbinomGLMs`` (:func:`fibroskin.deseq2.nbinom_glm.fit_nbinom_glms`) at the
-        final dispersions: coefficients, R's fitted means (for Cook's distances) and
-        leverages.
+        final dispersions, with the size or normalization factors: coefficients, R's fitted
+        means (for Cook's distances) and leverages.
         """
         if not self._r_scheme():
             super().fit_LFC()
@@ -110,7 +228,7 @@ class FastDeseqDataSet(DeseqDataSet):
         design = self.obsm["design_matrix"]
         fit = fit_nbinom_glms(
             np.asarray(self.X[:, non_zero], dtype=float).T,
-            self.obs["size_factors"].to_numpy(float),
+            self._gene_factors(non_zero),
             design.to_numpy(float),
             self.var.loc[non_zero, "dispersions"].to_numpy(float),
             min_mu=self.min_mu,
@@ -136,7 +254,7 @@ class FastDeseqDataSet(DeseqDataSet):
         non_zero = self.var["non_zero"].to_numpy()
         design = self.obsm["design_matrix"].to_numpy(float)
         counts = np.asarray(self.X[:, non_zero], dtype=float).T
-        normed = counts / self.obs["size_factors"].to_numpy(float)[None, :]
+        normed = counts / self._gene_factors(non_zero)
         cooks = r_cooks_distances(counts, normed, self.obsm["_mu_LFC"].T, self.obsm["_hat_diagonals"].T, design)
         self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
         self.layers["cooks"][:, non_zero] = cooks.T
@@ -148,9 +266,10 @@ class FastDeseqDataSet(DeseqDataSet):
             del self.obsm["_hat_diagonals"]
 
     def refit(self) -> None:
-        """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``refitWithoutOutliers``.
+        """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``replaceOutliers`` and ``refitWithoutOutliers``.
 
-        See :func:`fibroskin.deseq2.cooks.r_refit_without_outliers`.
+        See :func:`fibroskin.deseq2.cooks.r_refit_without_outliers` (with normalization
+        factors where R has them).
         """
         if not self._r_scheme():
             super().refit()

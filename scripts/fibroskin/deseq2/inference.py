@@ -44,6 +44,16 @@ from fibroskin.deseq2.wald import R_MIN_MU, wald_pvalues, wald_standard_errors
 InferenceMode = Literal["exact", "r"]
 
 
+def _per_sample_and_gene(size_factors: np.ndarray) -> np.ndarray:
+    """``(n,)`` size factors as a ``(n, 1)`` column, ``(n, genes)`` normalization factors as they are.
+
+    Either divides and multiplies a ``(n, genes)`` count matrix element by element, so
+    size factors give the same numbers as before normalization factors existed.
+    """
+    factors = np.asarray(size_factors, dtype=float)
+    return factors if factors.ndim == 2 else factors[:, None]
+
+
 class VectorizedInference(Inference):
     """pydeseq2 inference backend fitting all genes of a chunk simultaneously.
 
@@ -103,11 +113,14 @@ class VectorizedInference(Inference):
         design_matrix: np.ndarray,
         min_mu: float,
     ) -> np.ndarray:
+        factors = _per_sample_and_gene(size_factors)
         if self.mode == "r":
             # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu
-            normed = np.asarray(counts, dtype=float) / size_factors[:, None]
+            normed = np.asarray(counts, dtype=float) / factors
             fitted = r_linear_model_mu(normed.T, np.asarray(design_matrix, dtype=float))
-            return np.maximum(fitted.T * size_factors[:, None], min_mu)
+            return np.maximum(fitted.T * factors, min_mu)
+        if np.ndim(size_factors) == 2:
+            raise ValueError("normalization factors need mode='r' (R DESeq2's estimators)")
         return linear_model_mu(counts, size_factors, design_matrix, min_mu)
 
     def fit_rough_dispersions(  # noqa: D102
@@ -142,10 +155,13 @@ class VectorizedInference(Inference):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         design_matrix = np.asarray(design_matrix, dtype=float)
         size_factors = np.asarray(size_factors, dtype=float)
+        per_gene = size_factors.ndim == 2
         disp = np.asarray(disp, dtype=float)
         if self.mode == "r":
-            # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit
-            fit = fit_nbinom_glms(np.asarray(counts, dtype=float).T, size_factors, design_matrix, disp,
+            # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit; factors per
+            # gene and sample (normalization factors) arrive samples x genes
+            factors = size_factors.T if per_gene else size_factors
+            fit = fit_nbinom_glms(np.asarray(counts, dtype=float).T, factors, design_matrix, disp,
                                   min_mu=min_mu, chunk_size=self.chunk_size)
             return fit.beta_natural, fit.mu.T, fit.hat_diagonals.T, fit.converged
         num_samples, num_genes = counts.shape
@@ -155,16 +171,18 @@ class VectorizedInference(Inference):
         hat = np.empty((num_samples, num_genes))
         converged = np.empty(num_genes, dtype=bool)
         for sl in gene_chunks(num_genes, self.chunk_size):
+            chunk_counts = np.asarray(counts[:, sl], dtype=float).T
+            chunk_factors = size_factors[:, sl].T if per_gene else size_factors
             b, m, h, c = irls_chunk(
-                np.asarray(counts[:, sl], dtype=float).T, size_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=self.mode == "r",
+                chunk_counts, chunk_factors, design_matrix,
+                disp[sl], min_mu, beta_tol, max_beta, maxiter,
             )
             fallback = np.flatnonzero(~c)
             for g in fallback:
                 # diverging IRLS: defer to pydeseq2's bounded optimiser + grid search
                 gene = sl.start + g
                 b[g], m_g, h_g, c[g] = pd_utils.irls_solver(
-                    counts=counts[:, gene], size_factors=size_factors,
+                    counts=counts[:, gene], size_factors=size_factors[:, gene] if per_gene else size_factors,
                     design_matrix=design_matrix, disp=disp[gene], min_mu=min_mu,
                     beta_tol=beta_tol, min_beta=min_beta, max_beta=max_beta,
                     optimizer=optimizer, maxiter=maxiter,
@@ -313,6 +331,10 @@ class VectorizedInference(Inference):
         optimizer: str,
         shrink_index: int,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """apeglm MAPs (:func:`~fibroskin.deseq2.shrinkage.apeglm_map_chunk`).
+
+        pydeseq2's interface; ``offset`` may also be ``(n, genes)`` (log normalization factors).
+        """
         design_matrix = np.asarray(design_matrix, dtype=float)
         offset = np.asarray(offset, dtype=float)
         size = np.asarray(size, dtype=float)
@@ -324,6 +346,7 @@ class VectorizedInference(Inference):
         for sl in gene_chunks(num_genes, self.chunk_size):
             beta[sl], inv_hess[sl], converged[sl] = apeglm_map_chunk(
                 design_matrix, np.asarray(counts[:, sl], dtype=float).T, size[sl],
-                offset, prior_no_shrink_scale, float(prior_scale), shrink_index,
+                offset[:, sl].T if offset.ndim == 2 else offset,
+                prior_no_shrink_scale, float(prior_scale), shrink_index,
             )
         return beta, inv_hess, converged

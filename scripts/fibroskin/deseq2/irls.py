@@ -1,14 +1,13 @@
-"""GLM coefficients by IRLS: R DESeq2's ``fitBeta`` (``nbinomWaldTest``'s fit), all genes at once.
+"""GLM coefficients by IRLS for pydeseq2's estimators (``VectorizedInference(mode="exact")``), all genes at once.
 
 All genes of a chunk iterate together; each gene is frozen as soon as its own deviance
 criterion is met, so every gene runs exactly the iterations it would run alone. The
-weighted normal equations are solved as stacked ``(genes, p, p)`` systems. With R's
-rules the ridge is ``lambda = 1e-6`` on the log2 scale (``1e-6 / log(2)^2`` on the
-natural scale) and there is no convergence test at the first iteration; otherwise the
-rules are pydeseq2's ``irls_solver``. Genes whose IRLS diverges (``|beta| > max_beta``
-or ``maxiter`` reached) are reported as not converged; the backend
+weighted normal equations are solved as stacked ``(genes, p, p)`` systems, with pydeseq2's
+``irls_solver`` rules. Genes whose IRLS diverges (``|beta| > max_beta`` or ``maxiter``
+reached) are reported as not converged; the backend
 (:class:`fibroskin.deseq2.inference.VectorizedInference`) hands them to pydeseq2's own
-per-gene solver, so their answers equal the stock backend's.
+per-gene solver, so their answers equal the stock backend's. R's ``fitBeta`` (``mode="r"``)
+is :mod:`fibroskin.deseq2.nbinom_glm`.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ def irls_chunk(
     beta_tol: float,
     max_beta: float,
     maxiter: int,
-    r_rules: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """IRLS for one chunk of genes.
 
@@ -40,7 +38,8 @@ def irls_chunk(
     counts : ndarray
         ``(genes, n)`` counts.
     size_factors : ndarray
-        ``(n,)``.
+        ``(n,)`` size factors, or ``(genes, n)`` normalization factors (R's
+        ``normalizationFactors``: the means are ``nf * exp(x beta)``).
     design_matrix : ndarray
         ``(n, p)``.
     disp : ndarray
@@ -53,9 +52,6 @@ def irls_chunk(
         A gene whose ``|beta|`` exceeds this has diverged.
     maxiter : int
         Iteration cap (reaching it counts as diverged).
-    r_rules : bool
-        R's ``fitBeta`` (``mode="r"``): ridge ``1e-6 / log(2)^2`` and no convergence
-        test at the first iteration; otherwise pydeseq2's ``irls_solver``.
 
     Returns
     -------
@@ -71,16 +67,11 @@ def irls_chunk(
     num_genes, _ = counts.shape
     num_coef = design_matrix.shape[1]
     x = design_matrix
-    ridge = np.eye(num_coef) * (R_RIDGE if r_rules else 1e-6)
-    log_sf = np.log(size_factors)
-    if np.linalg.matrix_rank(x) == num_coef:
-        q, r = np.linalg.qr(x)
-        y = np.log(counts / size_factors + 0.1)
-        beta = np.linalg.solve(r, q.T @ y.T).T
-    else:
-        beta = np.zeros((num_genes, num_coef))
-        with np.errstate(divide="ignore"):
-            beta[:, 0] = np.log(counts / size_factors).mean(axis=1)
+    ridge = np.eye(num_coef) * 1e-6
+    # one factor per gene and sample; size factors broadcast to the same values
+    normalization = np.broadcast_to(np.asarray(size_factors, dtype=float), counts.shape)
+    log_sf = np.log(normalization)
+    beta = irls_start(counts, normalization, x)
 
     size = 1.0 / disp[:, None]
     n = counts.shape[1]
@@ -96,7 +87,7 @@ def irls_chunk(
         ).sum(axis=1)
         return -2.0 * nll
 
-    mu = np.maximum(size_factors * np.exp(beta @ x.T), min_mu)
+    mu = np.maximum(normalization * np.exp(beta @ x.T), min_mu)
     dev = np.full(num_genes, 1000.0)
     active = np.ones(num_genes, dtype=bool)
     diverged = np.zeros(num_genes, dtype=bool)
@@ -107,7 +98,7 @@ def irls_chunk(
             break
         mu_a = mu[idx]
         w = mu_a / (1.0 + mu_a * disp[idx, None])
-        z = np.log(mu_a) - log_sf + (counts[idx] - mu_a) / mu_a
+        z = np.log(mu_a) - log_sf[idx] + (counts[idx] - mu_a) / mu_a
         gram = (w @ outer_x).reshape(-1, num_coef, num_coef) + ridge
         rhs = (w * z) @ x
         beta_hat = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
@@ -117,17 +108,46 @@ def irls_chunk(
         keep = ~blown
         idx, beta_hat = idx[keep], beta_hat[keep]
         beta[idx] = beta_hat
-        mu[idx] = np.maximum(size_factors * np.exp(beta_hat @ x.T), min_mu)
+        mu[idx] = np.maximum(normalization[idx] * np.exp(beta_hat @ x.T), min_mu)
         old = dev[idx]
         dev[idx] = deviance(mu[idx], idx)
         ratio = np.abs(dev[idx] - old) / (np.abs(dev[idx]) + 0.1)
-        if r_rules and it == 1:
-            continue  # R: if ((t > 0) & (conv_test < tol)) break;
         # NaN ratios (non-finite dispersion) never satisfy "> tol": stop them too
         active[idx[~(ratio > beta_tol)]] = False
 
-    w = mu / (1.0 + mu * disp[:, None])
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = mu / (1.0 + mu * disp[:, None])
     inv_gram = batched_inv(weighted_gram(w, x) + ridge)
     hat = hat_diagonals(w, x, inv_gram)
-    mu_unthresholded = size_factors * np.exp(beta @ x.T)
+    mu_unthresholded = normalization * np.exp(beta @ x.T)
     return beta, mu_unthresholded, hat, ~diverged
+
+
+def irls_start(counts: np.ndarray, factors: np.ndarray, design_matrix: np.ndarray) -> np.ndarray:
+    """IRLS's starting coefficients (natural log), as R's ``fitNbinomGLMs`` sets ``beta_mat``.
+
+    For a full-rank design the least-squares fit of ``log(counts / nf + 0.1)``; otherwise
+    the intercept at the log mean of the normalized counts and 0 elsewhere.
+
+    Parameters
+    ----------
+    counts, factors : ndarray
+        ``(genes, n)`` counts and their size or normalization factors.
+    design_matrix : ndarray
+        ``(n, p)``.
+
+    Returns
+    -------
+    ndarray
+        ``(genes, p)``.
+    """
+    x = np.asarray(design_matrix, dtype=float)
+    num_coef = x.shape[1]
+    if np.linalg.matrix_rank(x) == num_coef:
+        q, r = np.linalg.qr(x)
+        y = np.log(counts / factors + 0.1)
+        return np.linalg.solve(r, q.T @ y.T).T
+    beta = np.zeros((counts.shape[0], num_coef))
+    with np.errstate(divide="ignore"):
+        beta[:, 0] = np.log(counts / factors).mean(axis=1)
+    return beta

@@ -75,12 +75,12 @@ def r_nbinom_lrt(dds: DeseqDataSet, reduced: pd.DataFrame, intercept_only: bool 
         counts[refitted] = np.asarray(dds.layers["replace_counts"], dtype=float).T[refitted]
     tested = (counts.sum(axis=1) > 0) & np.isfinite(dds.var["dispersions"].to_numpy(float))
     rows = np.flatnonzero(tested)
-    size_factors = dds.obs["size_factors"].to_numpy(float)
+    factors = dds._gene_factors(rows)
     dispersions = dds.var["dispersions"].to_numpy(float)[rows]
     chunk_size = getattr(dds.inference, "chunk_size", 4096)
-    full_fit = fit_nbinom_glms(counts[rows], size_factors, full.to_numpy(float), dispersions, log_like=True,
+    full_fit = fit_nbinom_glms(counts[rows], factors, full.to_numpy(float), dispersions, log_like=True,
                                min_mu=dds.min_mu, chunk_size=chunk_size)
-    reduced_fit = fit_nbinom_glms(counts[rows], size_factors, np.asarray(reduced, dtype=float), dispersions,
+    reduced_fit = fit_nbinom_glms(counts[rows], factors, np.asarray(reduced, dtype=float), dispersions,
                                   log_like=True, min_mu=dds.min_mu, intercept_only=intercept_only,
                                   chunk_size=chunk_size)
     stat = np.full(dds.n_vars, np.nan)

@@ -4,6 +4,8 @@ Damped Newton on the exact MAP objective of :func:`pydeseq2.utils.nbinomFn` for 
 of a chunk: the Hessian is made positive definite where the Cauchy prior makes it
 indefinite, and every step is backtracked until the Armijo condition holds.
 
+With length offsets the offsets are ``log(nf)`` per gene and sample (R's ``lfcShrink``).
+
 Departure from pydeseq2 0.5.4 (deliberate): the inverse Hessian returned is that of the
 *correct* Hessian. pydeseq2's ``nbinomGLM`` adds the prior's Hessian diagonal as a row
 vector broadcast over the whole matrix (``... + np.diag(h)`` where ``h`` is already a
@@ -66,12 +68,11 @@ def apeglm_map_chunk(
     size : ndarray
         ``(genes,)`` NB size (1 / dispersion).
     offset : ndarray
-        ``(n,)`` log size factors.
+        ``(n,)`` log size factors, or ``(genes, n)`` log normalization factors.
     prior_no_shrink_scale, prior_scale : float
         Prior scales as in pydeseq2.
     shrink_index : int
         Coefficient to shrink.
-
     Returns
     -------
     beta : ndarray
@@ -83,35 +84,51 @@ def apeglm_map_chunk(
     """
     num_genes = counts.shape[0]
     num_coef = x.shape[1]
+    offset = np.broadcast_to(np.asarray(offset, dtype=float), counts.shape)
     shrink_mask = np.zeros(num_coef, dtype=bool)
     shrink_mask[shrink_index] = True
     no_shrink_var2 = 2 * prior_no_shrink_scale**2
-    outer_x = outer_columns(x)
     args = (x, counts, size, offset, no_shrink_var2, prior_scale, shrink_index, shrink_mask)
+    apeglm_start = np.tile(0.1 * (-1.0) ** np.arange(num_coef), (num_genes, 1))
+    beta, _, converged = _damped_newton(apeglm_start, args, prior_no_shrink_scale)
+    _, hess = _gradient_and_hessian(beta, args, np.arange(num_genes), prior_no_shrink_scale)
+    return beta, batched_inv(hess), converged
 
-    def grad_hess(beta: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xbeta = beta @ x.T
-        c_, s_ = counts[rows], size[rows, None]
-        # (y + size) / (1 + size e^{-eta}), written to avoid overflow
-        frac_mu = (c_ + s_) * np.exp(-np.logaddexp(0.0, np.log(s_) - xbeta - offset))
-        d_nll = (c_ - frac_mu) @ x
-        b_s = beta[:, shrink_index]
-        d_prior = beta * ~shrink_mask / prior_no_shrink_scale**2
-        d_prior[:, shrink_index] = 2 * b_s / (prior_scale**2 + b_s**2)
-        grad = d_prior - d_nll
-        # (y+size) size e / (size + e)^2 with e = exp(eta + offset), overflow-safe
-        log_e = xbeta + offset
-        log_s = np.log(s_)
-        w = (c_ + s_) * np.exp(log_s + log_e - 2 * np.logaddexp(log_s, log_e))
-        hess = (w @ outer_x).reshape(-1, num_coef, num_coef)
-        h_diag = np.where(shrink_mask, 0.0, 1.0 / prior_no_shrink_scale**2)
-        hess = hess + np.diag(h_diag)
-        hess[:, shrink_index, shrink_index] += (
-            2 * (prior_scale**2 - b_s**2) / (prior_scale**2 + b_s**2) ** 2
-        )
-        return grad, hess
 
-    beta = np.tile(0.1 * (-1.0) ** np.arange(num_coef), (num_genes, 1))
+def _gradient_and_hessian(
+    beta: np.ndarray, args: tuple, rows: np.ndarray, prior_no_shrink_scale: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient and Hessian of the apeglm objective for the genes ``rows`` at ``beta``."""
+    x, counts, size, offset, _, prior_scale, shrink_index, shrink_mask = args
+    num_coef = x.shape[1]
+    xbeta = beta @ x.T
+    c_, s_, off = counts[rows], size[rows, None], offset[rows]
+    # (y + size) / (1 + size e^{-eta}), written to avoid overflow
+    frac_mu = (c_ + s_) * np.exp(-np.logaddexp(0.0, np.log(s_) - xbeta - off))
+    d_nll = (c_ - frac_mu) @ x
+    b_s = beta[:, shrink_index]
+    d_prior = beta * ~shrink_mask / prior_no_shrink_scale**2
+    d_prior[:, shrink_index] = 2 * b_s / (prior_scale**2 + b_s**2)
+    grad = d_prior - d_nll
+    # (y+size) size e / (size + e)^2 with e = exp(eta + offset), overflow-safe
+    log_e = xbeta + off
+    log_s = np.log(s_)
+    w = (c_ + s_) * np.exp(log_s + log_e - 2 * np.logaddexp(log_s, log_e))
+    hess = (w @ outer_columns(x)).reshape(-1, num_coef, num_coef)
+    h_diag = np.where(shrink_mask, 0.0, 1.0 / prior_no_shrink_scale**2)
+    hess = hess + np.diag(h_diag)
+    hess[:, shrink_index, shrink_index] += (
+        2 * (prior_scale**2 - b_s**2) / (prior_scale**2 + b_s**2) ** 2
+    )
+    return grad, hess
+
+
+def _damped_newton(
+    start: np.ndarray, args: tuple, prior_no_shrink_scale: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Damped Newton from ``start`` (``(genes, p)``): coefficients, objective, converged."""
+    num_genes, num_coef = start.shape
+    beta = np.array(start, dtype=float)
     all_rows = np.arange(num_genes)
     fval = _apeglm_objective(beta, *_subset(args, all_rows))
     active = np.ones(num_genes, dtype=bool)
@@ -121,7 +138,7 @@ def apeglm_map_chunk(
         if idx.size == 0:
             break
         b = beta[idx]
-        grad, hess = grad_hess(b, idx)
+        grad, hess = _gradient_and_hessian(b, args, idx, prior_no_shrink_scale)
         eig_min = np.linalg.eigvalsh(hess)[:, 0]
         shift = np.where(eig_min > 1e-8, 0.0, 1e-6 - eig_min + 1e-3 * np.abs(eig_min))
         direction = -np.linalg.solve(
@@ -159,11 +176,10 @@ def apeglm_map_chunk(
         stuck = ~moved & ~grad_small
         converged[idx[stuck]] = False
         active[idx[done | stuck]] = False
-    _, hess = grad_hess(beta, all_rows)
-    return beta, batched_inv(hess), converged
+    return beta, fval, converged
 
 
 def _subset(args: tuple, rows: np.ndarray) -> tuple:
-    """Restrict the gene-indexed entries (counts, size) of the apeglm args to ``rows``."""
-    x, counts, size, *rest = args
-    return (x, counts[rows], size[rows], *rest)
+    """Restrict the gene-indexed entries (counts, size, offset) of the apeglm args to ``rows``."""
+    x, counts, size, offset, *rest = args
+    return (x, counts[rows], size[rows], offset[rows], *rest)

@@ -1015,13 +1015,23 @@ case(
               "once version suffixes such as '.2' are removed"],
 )
 case(
-    "quant_length_offsets_not_yet_supported",
-    "Per-sample salmon files with the default counts_from_abundance: no, which asks for length offsets.",
+    "quant_length_offsets_stock_engine",
+    "Per-sample salmon files with the default counts_from_abundance: no (length offsets) and the stock "
+    "pydeseq2 engine, which has no normalization factors.",
     files=salmon_files() | WITH_TX2GENE,
-    config=per_sample_config(tx2gene="tx2gene.csv"),
-    messages=["column 'rnaseq.counts_from_abundance': length offsets are not yet supported: salmon quant.sf files "
+    config=per_sample_config(tx2gene="tx2gene.csv", engine="pydeseq2"),
+    messages=["column 'rnaseq.engine': length offsets need rnaseq.engine: fast: salmon quant.sf files "
               "with rnaseq.counts_from_abundance: no"],
     cli=True,
+)
+case(
+    "quant_length_offsets_accepted",
+    "Per-sample salmon files with the default counts_from_abundance: no: estimated counts with their average "
+    "transcript lengths as DESeq2's offsets.",
+    files=salmon_files() | WITH_TX2GENE,
+    config=per_sample_config(tx2gene="tx2gene.csv"),
+    expect="accept",
+    messages=["RNA-seq input: salmon quant.sf files, one per sample, through tximport (countsFromAbundance no)"],
 )
 case(
     "quant_length_scaled_accepted",
@@ -1095,13 +1105,12 @@ case(
               "gene_name column taken as the genes' symbols", "rounded to integers as R's round() does"],
 )
 case(
-    "nfcore_lengths_not_yet_supported",
-    "nf-core/rnaseq's gene counts with its gene_lengths.tsv as rnaseq.lengths.",
+    "nfcore_lengths_accepted",
+    "nf-core/rnaseq's gene counts with its gene_lengths.tsv as rnaseq.lengths (length offsets).",
     files={"salmon.merged.gene_counts.tsv": NFCORE_COUNTS, "salmon.merged.gene_lengths.tsv": NFCORE_LENGTHS},
     config=NFCORE_LENGTH_CONFIG,
-    messages=["column 'rnaseq.lengths': length offsets are not yet supported: rnaseq.lengths "
-              "(salmon.merged.gene_lengths.tsv)"],
-    cli=True,
+    expect="accept",
+    messages=["salmon.merged.gene_counts.tsv: read as nf-core/rnaseq salmon merged gene counts"],
 )
 case(
     "nfcore_lengths_of_other_genes",

@@ -6,7 +6,11 @@
 #   Rscript make_deseq2_references.R [nfcore_srp254919 folder]
 # (the table is public data, read from ../shared/data beside the checkout). Writes
 # R_DESeq2_srp254919_{counts_only,length_offsets}.tsv.gz: gene, baseMean, log2FoldChange,
-# lfcSE, pvalue, padj (12 significant digits; NA as R's NA), gzipped with `gzip -n`.
+# lfcSE, pvalue, padj (12 significant digits; NA as R's NA), gzipped with `gzip -n`; for the
+# run with offsets also R_normalized_srp254919_length_offsets.tsv.gz (counts(dds, normalized =
+# TRUE), counts over the normalization factors) and R_VST_srp254919_length_offsets.tsv.gz
+# (varianceStabilizingTransformation(dds, blind = TRUE): every gene, no subset), gene then
+# samples, 12 significant digits.
 suppressPackageStartupMessages(library(DESeq2))
 args <- commandArgs(trailingOnly = TRUE)
 data_dir <- if (length(args)) args[1] else "../../../../shared/data/nfcore_srp254919"
@@ -33,6 +37,18 @@ for (variant in c("counts_only", "length_offsets")) {
   file <- sprintf("R_DESeq2_srp254919_%s.tsv", variant)
   write.table(out, file, sep = "\t", quote = FALSE, row.names = FALSE)
   system2("gzip", c("-n", "-f", file))
+  if (variant == "length_offsets") {
+    matrices <- list(normalized = counts(dds, normalized = TRUE),
+                     VST = assay(varianceStabilizingTransformation(dds, blind = TRUE)))
+    for (name in names(matrices)) {
+      values <- matrices[[name]]
+      table_out <- data.frame(gene = rownames(values))
+      for (sample in colnames(values)) table_out[[sample]] <- sprintf("%.12g", values[, sample])
+      file <- sprintf("R_%s_srp254919_length_offsets.tsv", name)
+      write.table(table_out, file, sep = "\t", quote = FALSE, row.names = FALSE)
+      system2("gzip", c("-n", "-f", file))
+    }
+  }
   cat(variant, ": ", nrow(out), " genes, ", sum(res$padj < 0.1, na.rm = TRUE), " at padj < 0.1, ",
       sum(is.na(res$padj)), " NA\n", sep = "")
 }
