@@ -14,8 +14,14 @@ DESeq2's answers, fast:
   test, apeglm shrinkage);
 * :class:`fibroskin.deseq2.dataset.FastDeseqDataSet` with ``trend_scheme="r"`` fits the
   dispersion trend as R's ``parametricDispersionFit`` (also for the VST);
-* :class:`fibroskin.deseq2.results.RFaithfulDeseqStats` adjusts p-values with
-  R's ``results()`` independent filtering (R's ``lowess``, quantiles, ``p.adjust``).
+* the design is R's model matrix with R's coefficient names
+  (:mod:`fibroskin.deseq2.design`: continuous covariates, interactions, nested designs);
+  the GLMs are R's ``fitNbinomGLMs`` (:mod:`fibroskin.deseq2.nbinom_glm`); ``test="lrt"``
+  adds R's ``nbinomLRT`` (:mod:`fibroskin.deseq2.lrt`);
+* :func:`test_contrast` is R's ``results()`` (:func:`fibroskin.deseq2.results.r_results`):
+  contrasts as levels, a coefficient name, a list or weights, ``lfcThreshold`` /
+  ``altHypothesis``, the Cook's filter, independent filtering with R's ``lowess``,
+  quantiles and ``p.adjust``.
 
 ``engine="pydeseq2"`` is stock pydeseq2 throughout (``DefaultInference``,
 ``DeseqDataSet``, ``DeseqStats``): per-gene SciPy optimisers run through joblib, and
@@ -207,11 +213,6 @@ def fit_engine(dds: DeseqDataSet) -> str:
     if recorded is not None:
         return str(recorded)
     return "fast" if isinstance(dds, FastDeseqDataSet) else "pydeseq2"
-
-
-def _stats_class(engine: str) -> type[DeseqStats]:
-    """``RFaithfulDeseqStats`` (R's independent filtering) for ``fast``, else ``DeseqStats``."""
-    return RFaithfulDeseqStats if engine == "fast" else DeseqStats
 
 
 def _new_dataset(engine: str, **kwargs) -> DeseqDataSet:

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 from fibroskin.deseq2.arrays import DEFAULT_CHUNK_SIZE, batched_inv, gene_chunks, weighted_gram
-from fibroskin.deseq2.r_dnbinom import log_dnbinom_mu
+from fibroskin.deseq2.r_dnbinom import NegativeBinomialLogDensity, log_dnbinom_mu
 from fibroskin.deseq2.r_lapack import (
     householder_qr_econ,
     matrix_times_vectors,
@@ -216,6 +216,7 @@ def r_fit_beta(
     dev_old = np.zeros(num_genes)
     active = np.ones(num_genes, dtype=bool)
     size = 1.0 / alpha
+    log_density = NegativeBinomialLogDensity(counts, size[:, None])
     sqrt_ridge = np.sqrt(np.diag(np.asarray(ridge, dtype=float)))
     for t in range(maxit):
         idx = np.flatnonzero(active)
@@ -240,7 +241,7 @@ def r_fit_beta(
             continue
         m_new = np.fmax(nf[kept] * r_exp(matrix_times_vectors(x, beta_hat[~large])), min_mu)
         mu[kept] = m_new
-        dev = ordered_sum(-2.0 * log_dnbinom_mu(counts[kept], size[kept][:, None], m_new), axis=1)
+        dev = ordered_sum(-2.0 * log_density(m_new, kept), axis=1)
         with np.errstate(invalid="ignore"):
             conv_test = np.abs(dev - dev_old[kept]) / (np.abs(dev) + 0.1)
         diverged = np.isnan(conv_test)
