@@ -3,7 +3,7 @@
 from fibroskin.concordance import marker_concordance, sample_concordance
 from fibroskin.config import Contrast, load_design
 from fibroskin.plots.concordance import marker_scatter, sample_scatter
-from fibroskin.plots.theme import condition_palette, save_figure
+from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.qpcr import contrast_groups
 from fibroskin.rnaseq_steps import long_normalized_counts
 from fibroskin.runlog import rule_logger
@@ -25,5 +25,5 @@ write_tsv(markers, snakemake.output.markers)
 write_tsv(points, snakemake.output.samples)
 write_tsv(correlations, snakemake.output.sample_correlation)
 save_figure(marker_scatter(markers, contrast), snakemake.output.marker_figures)
-palette = condition_palette(contrast.reference, contrast.target)
+palette = run_palette(design, contrast)
 save_figure(sample_scatter(points, correlations, palette), snakemake.output.sample_figures)

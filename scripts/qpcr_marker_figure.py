@@ -2,7 +2,7 @@
 
 from fibroskin.config import Contrast, load_design
 from fibroskin.plots.qpcr import marker_panels
-from fibroskin.plots.theme import condition_palette, save_figure
+from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv
 
@@ -14,7 +14,7 @@ figure = marker_panels(
     read_tsv(snakemake.input.relative_expression),
     read_tsv(snakemake.input.marker_stats),
     contrast,
-    condition_palette(contrast.reference, contrast.target),
+    run_palette(design, contrast),
     design.markers,
 )
 save_figure(figure, snakemake.output.figures)

@@ -2,7 +2,7 @@
 
 from fibroskin.config import Contrast, load_design
 from fibroskin.plots.rnaseq import marker_count_plot, marker_heatmap, ma_plot, volcano_plot
-from fibroskin.plots.theme import condition_palette, save_figure
+from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv
 
@@ -10,7 +10,7 @@ snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
 design = load_design(snakemake.config)
 contrast = Contrast(**snakemake.params.contrast)
-palette = condition_palette(contrast.reference, contrast.target)
+palette = run_palette(design, contrast)
 results, markers = read_tsv(snakemake.input.results), read_tsv(snakemake.input.markers)
 sheet = design.samples.drop(columns="__line__")
 chosen = sheet[sheet[contrast.column].isin([contrast.reference, contrast.target])]

@@ -2,7 +2,7 @@
 
 from fibroskin.config import load_design
 from fibroskin.plots.interactive import pca_page
-from fibroskin.plots.theme import condition_palette
+from fibroskin.plots.theme import run_palette
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv, write_document
 
@@ -11,6 +11,6 @@ rule_logger(snakemake.log[0])
 design = load_design(snakemake.config)
 contrast = design.contrasts[0]
 sheet = design.samples.drop(columns="__line__")
-palette = condition_palette(contrast.reference, contrast.target, sheet[contrast.column])
+palette = run_palette(design)
 vst = read_tsv(snakemake.input.vst).drop(columns="symbol")
 write_document(pca_page(vst, sheet, palette, contrast.column), snakemake.output.pca)

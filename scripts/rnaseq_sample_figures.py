@@ -2,7 +2,7 @@
 
 from fibroskin.config import load_design
 from fibroskin.plots.rnaseq import pca_plot, sample_distance_heatmap
-from fibroskin.plots.theme import condition_palette, save_figure
+from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv
 
@@ -11,7 +11,7 @@ rule_logger(snakemake.log[0])
 design = load_design(snakemake.config)
 contrast = design.contrasts[0]
 sheet = design.samples.drop(columns="__line__")
-palette = condition_palette(contrast.reference, contrast.target, sheet[contrast.column])
+palette = run_palette(design)
 vst = read_tsv(snakemake.input.vst).drop(columns="symbol")
 save_figure(pca_plot(vst, sheet, palette, contrast.column), snakemake.output.pca)
 save_figure(sample_distance_heatmap(vst, sheet, palette, contrast.column), snakemake.output.distances)

@@ -2,7 +2,7 @@
 
 from fibroskin.config import Contrast, load_design
 from fibroskin.plots.concordance import score_between_assays
-from fibroskin.plots.theme import condition_palette, save_figure
+from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.qpcr import contrast_groups
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv
@@ -14,6 +14,6 @@ contrast = Contrast(**snakemake.params.contrast)
 figure = score_between_assays(
     read_tsv(snakemake.input.score),
     contrast_groups(design.samples, contrast),
-    condition_palette(contrast.reference, contrast.target),
+    run_palette(design, contrast),
 )
 save_figure(figure, snakemake.output.figures)

@@ -121,7 +121,8 @@ def test_pca_matches_plotpca_definition(tables, palette):
     assert ax.get_xlabel() == f"PC1: {percent[0]:.0f}% variance"
     assert ax.get_ylabel() == f"PC2: {percent[1]:.0f}% variance"
     legend = legend_texts(figure)
-    assert legend[:2] == [REFERENCE, TARGET] and {"batch1", "batch2"} <= set(legend)
+    # one legend column per variable, each under its name: colours by condition, shapes by batch
+    assert legend == ["condition", REFERENCE, TARGET, "batch", "batch1", "batch2"]
     assert len(texts_of(figure)) == len(tables["sheet"])  # every sample labelled
     plt.close(figure)
 
@@ -202,4 +203,42 @@ def test_marker_table_read_back_as_text(tables, palette):
     plt.close(figure)
     figure = plots.marker_heatmap(tables["vst"], as_text, tables["sheet"], palette)
     assert figure._supxlabel.get_text() == "not in the count table: NOTAGENE"
+    plt.close(figure)
+
+
+def test_labels_of_nearly_coincident_points_stay_beside_them():
+    """Two samples drawn almost on top of each other (as L03 and L05 of the example's PCA):
+    each label sits next to its point, not at the end of a long leader line across the plot."""
+    from fibroskin.plots.theme import set_theme
+
+    set_theme()
+    figure, ax = plt.subplots(figsize=(SINGLE_COLUMN, 3.0))
+    x = np.array([-6.1, -5.6, -5.6, -5.45, -5.3, -5.6, 5.3, 5.7, 5.8, 6.2, 5.6, 5.6])
+    y = np.array([3.6, 1.0, -0.45, -0.6, -1.25, -2.55, 2.5, 1.55, -0.05, -0.2, -0.6, -3.0])
+    ax.scatter(x, y, s=28)
+    ax.margins(x=0.3, y=0.15)
+    labels = ["L02", "L06", "L03", "L05", "L01", "L04", "H05", "H01", "H04", "H03", "H06", "H02"]
+    texts = plots.label_points(ax, x, y, labels, fontsize=5.5, point_radius_pt=4.5)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    points = ax.transData.transform(np.column_stack([x, y]))
+    for text, point in zip(texts, points):
+        box = text.get_window_extent(renderer)
+        gap_pt = np.hypot(*(np.clip(point, [box.x0, box.y0], [box.x1, box.y1]) - point)) * 72 / figure.dpi
+        assert gap_pt < 12, text.get_text()
+    assert_labels_do_not_overlap(figure, labels)
+    plt.close(figure)
+
+
+def test_marker_count_tick_labels_of_neighbouring_groups_do_not_touch(tables, palette):
+    """Five markers: panels wide enough that 'non-lesional' and 'lesional' stay apart (3 + 2)."""
+    five = rnaseq.marker_results(tables["results"], ["TGFB1", "COL1A1", "CTGF", "COL3A1", "COL1A2"])
+    figure = plots.marker_count_plot(tables["normalized"], five, tables["sheet"], palette)
+    drawn = [ax for ax in figure.axes if ax.collections]
+    assert len(drawn) == 5 and len({ax.get_position().y0 for ax in drawn}) == 2  # two rows
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for ax in drawn:
+        left, right = (label.get_window_extent(renderer) for label in ax.get_xticklabels())
+        assert right.x0 - left.x1 > 4 * figure.dpi / 72  # at least 4 pt apart
     plt.close(figure)

@@ -1,5 +1,6 @@
 import math
 import os
+import re
 import sys
 
 from snakemake.exceptions import WorkflowError
@@ -105,7 +106,11 @@ def caption_rows(path):
 
 
 def contrast_spec(wildcards):
-    contrast = DESIGN.contrast(wildcards.contrast)
+    return spec_of(DESIGN.contrast(wildcards.contrast))
+
+
+def spec_of(contrast):
+    """A contrast as rule params (plain values), rebuilt by the scripts as ``Contrast(**spec)``."""
     return {
         "name": contrast.name,
         "column": contrast.column,
@@ -122,6 +127,31 @@ def contrast_spec(wildcards):
         "lfc_threshold": contrast.lfc_threshold,
         "alt_hypothesis": contrast.alt_hypothesis,
     }
+
+
+def families():
+    """Names of the configured ``levels:`` families, in config order."""
+    return list(
+        dict.fromkeys(c.family for c in DESIGN.contrasts if c.family is not None)
+    )
+
+
+def family_pattern():
+    """Wildcard constraint matching exactly the family names (none: matches nothing)."""
+    return "|".join(re.escape(name) for name in families()) or "(?!)"
+
+
+def family_pairs(wildcards):
+    """Names of the pairwise contrasts of the family ``wildcards.family``, in config order."""
+    return [c.name for c in DESIGN.contrasts if c.family == wildcards.family]
+
+
+def family_pair_files(wildcards, table):
+    return [f"results/{pair}/qpcr/{table}.tsv" for pair in family_pairs(wildcards)]
+
+
+def family_pair_specs(wildcards):
+    return [spec_of(DESIGN.contrast(pair)) for pair in family_pairs(wildcards)]
 
 
 def figure_outputs(stem, caption, category):
@@ -188,6 +218,11 @@ def all_outputs():
         outputs += expand(
             "results/{contrast}/figures/qpcr_markers.{ext}",
             contrast=CONTRASTS,
+            ext=FIGURE_FORMATS,
+        )
+        outputs += expand(
+            "results/{family}/figures/qpcr_family_markers.{ext}",
+            family=families(),
             ext=FIGURE_FORMATS,
         )
     if DESIGN.rnaseq is not None:

@@ -117,6 +117,41 @@ rule qpcr_marker_figure:
         "../../scripts/qpcr_marker_figure.py"
 
 
+rule qpcr_family_figure:
+    input:
+        marker_stats=lambda wildcards: family_pair_files(wildcards, "marker_stats"),
+        relative_expression=lambda wildcards: family_pair_files(
+            wildcards, "relative_expression"
+        ),
+    output:
+        figures=figure_outputs(
+            "results/{family}/figures/qpcr_family_markers",
+            caption="../report/qpcr_family_markers.rst",
+            category="qPCR",
+        ),
+    log:
+        "logs/{family}/qpcr_family_figure.log",
+    benchmark:
+        "benchmarks/{family}/qpcr_family_figure.tsv"
+    wildcard_constraints:
+        family=family_pattern(),
+    conda:
+        "../envs/fibroskin.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=10, base_mb=1000),
+        runtime=lambda wildcards, input: runtime_for(input, minutes_per_mb=1),
+    params:
+        pairs=family_pair_specs,
+        numbers=lambda wildcards, input: [
+            {"pair": pair, **row}
+            for pair, path in zip(family_pairs(wildcards), input.marker_stats)
+            for row in caption_rows(path)
+        ],
+    script:
+        "../../scripts/qpcr_family_figure.py"
+
+
 rule qpcr_reference_stability:
     input:
         wells="results/qpcr/wells.tsv",

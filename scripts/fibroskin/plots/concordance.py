@@ -11,20 +11,23 @@ import pandas as pd
 from fibroskin.concordance import correlate
 from fibroskin.config import Contrast
 from fibroskin.plots.qpcr import format_pvalue
-from fibroskin.plots.theme import DOUBLE_COLUMN, OKABE_ITO, SINGLE_COLUMN, set_theme
+from fibroskin.plots.rnaseq import LABEL_COLOUR, label_points
+from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, set_theme
 
 
-def _label_points(axis: plt.Axes, x: np.ndarray, y: np.ndarray, labels: list[str]) -> None:
-    """Label each point with its gene symbol, nudged to the upper right."""
-    for x_value, y_value, label in zip(x, y, labels):
-        axis.annotate(label, (x_value, y_value), xytext=(4, 3), textcoords="offset points", fontsize=7, fontstyle="italic")
+def _groups_in_order(groups: pd.Series, palette: dict[str, str]) -> list[str]:
+    """The groups present, in the run's level order (the palette's), then any others sorted."""
+    present = set(groups.dropna().astype(str))
+    return [level for level in palette if level in present] + sorted(present - set(palette))
 
 
 def marker_scatter(markers: pd.DataFrame, contrast: Contrast) -> plt.Figure:
     """qPCR log2 fold change (-ddCq) against RNA-seq log2 fold change, one point per marker.
 
-    Identity line, Pearson and Spearman in the corner, markers labelled by symbol, points
-    coloured by whether the two assays agree in direction.
+    Identity line, Pearson and Spearman in the corner, markers labelled by symbol (placed
+    so that no two labels overlap), filled points where the two assays agree in direction
+    and open ones where they do not. Neither is drawn in a condition colour: a point here is
+    a gene, not a group of samples.
     """
     set_theme()
     figure, axis = plt.subplots(figsize=(SINGLE_COLUMN, SINGLE_COLUMN))
@@ -36,10 +39,10 @@ def marker_scatter(markers: pd.DataFrame, contrast: Contrast) -> plt.Figure:
     axis.axhline(0, color="0.85", linewidth=0.6, zorder=0)
     axis.axvline(0, color="0.85", linewidth=0.6, zorder=0)
     agree = markers["direction_agree"].astype(bool).to_numpy()
-    axis.scatter(x[agree], y[agree], color=OKABE_ITO["bluish_green"], s=28, label="same direction", zorder=3)
+    axis.scatter(x[agree], y[agree], color=LABEL_COLOUR, s=24, label="same direction", zorder=3)
     if (~agree).any():
-        axis.scatter(x[~agree], y[~agree], color=OKABE_ITO["reddish_purple"], s=28, label="opposite direction", zorder=3)
-    _label_points(axis, x, y, markers["gene"].tolist())
+        axis.scatter(x[~agree], y[~agree], facecolors="white", edgecolors=LABEL_COLOUR, linewidths=1.0, s=24,
+                     label="opposite direction", zorder=3)
     correlation = correlate(x, y)
     text = (
         f"n = {correlation.n} markers\nPearson r = {correlation.pearson_r:.2f}\nSpearman ρ = {correlation.spearman_rho:.2f}"
@@ -53,8 +56,11 @@ def marker_scatter(markers: pd.DataFrame, contrast: Contrast) -> plt.Figure:
     axis.set_xlabel("qPCR log₂ fold change (−ΔΔCq)")
     axis.set_ylabel("RNA-seq log₂ fold change (DESeq2)")
     axis.set_title(f"{contrast.target} vs {contrast.reference}: marker fold changes", fontsize=8)
-    axis.legend(loc="lower right", fontsize=6, frameon=False)
+    legend = axis.legend(loc="lower right", fontsize=6, frameon=False)
     figure.tight_layout()
+    finite_points = np.isfinite(x) & np.isfinite(y)
+    label_points(axis, x[finite_points], y[finite_points], markers["gene"][finite_points].tolist(), fontsize=7,
+                 avoid=[legend, axis.texts[0]], fontstyle="italic")
     return figure
 
 
@@ -68,7 +74,8 @@ def sample_scatter(points: pd.DataFrame, correlations: pd.DataFrame, palette: di
     by_gene = correlations.set_index("gene")
     for axis, gene in zip(axes.flat, genes):
         subset = points[points["gene"] == gene]
-        for group, rows in subset.groupby("group", sort=True):
+        for group in _groups_in_order(subset["group"], palette):
+            rows = subset[subset["group"] == group]
             axis.scatter(rows["qpcr_minus_dcq"], rows["rnaseq_log2_normalized"], s=18, color=palette.get(group, "0.4"), label=group)
         r = by_gene.at[gene, "pearson_r"] if gene in by_gene.index else np.nan
         axis.set_title(f"{gene}  (r = {r:.2f})" if np.isfinite(r) else gene, fontsize=8, fontstyle="italic")
@@ -117,11 +124,18 @@ def score_by_group(scores: pd.DataFrame, tests: pd.DataFrame, groups: pd.Series,
 
 
 def score_between_assays(scores: pd.DataFrame, groups: pd.Series, palette: dict[str, str]) -> plt.Figure:
-    """qPCR score against RNA-seq score, one point per sample measured by both."""
+    """qPCR score against RNA-seq score, one point per sample of the contrast measured by both.
+
+    The correlation is over the points drawn: the samples of ``groups`` (the contrast's two
+    levels), not every sample of the run.
+    """
     set_theme()
     wide = scores.pivot(index="sample", columns="assay", values="score").dropna()
+    wide = wide[wide.index.isin(groups.index)]
     figure, axis = plt.subplots(figsize=(SINGLE_COLUMN, SINGLE_COLUMN * 0.9))
-    for group, rows in wide.assign(group=wide.index.map(groups)).groupby("group", sort=True):
+    with_group = wide.assign(group=wide.index.map(groups))
+    for group in _groups_in_order(with_group["group"], palette):
+        rows = with_group[with_group["group"] == group]
         axis.scatter(rows["qpcr"], rows["rnaseq"], s=22, color=palette.get(group, "0.4"), label=group, zorder=3)
     correlation = correlate(wide["qpcr"].to_numpy(), wide["rnaseq"].to_numpy())
     axis.text(

@@ -133,7 +133,7 @@ def _found_markers(markers: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def label_points(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str], fontsize: float = 6.5,
-                 avoid: Sequence[object] = (), point_radius_pt: float = 3.5) -> list:
+                 avoid: Sequence[object] = (), point_radius_pt: float = 3.5, fontstyle: str = "normal") -> list:
     """Label points so that labels overlap neither each other nor the labelled points.
 
     Greedy placement in display space: each label (top-most point first) takes the
@@ -152,8 +152,8 @@ def label_points(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[st
     blocked = [artist.get_window_extent(renderer) for artist in avoid]
     point_radius = point_radius_pt * figure.dpi / 72.0
     halo = [patheffects.withStroke(linewidth=2.0, foreground="white")]
-    texts = [ax.text(0, 0, label, fontsize=fontsize, color=LABEL_COLOUR, zorder=6, path_effects=halo)
-             for label in labels]
+    texts = [ax.text(0, 0, label, fontsize=fontsize, fontstyle=fontstyle, color=LABEL_COLOUR, zorder=6,
+                     path_effects=halo) for label in labels]
     unit = figure.dpi / 72.0
     # 1.5 pt of clearance on every side keeps haloed labels from touching.
     sizes = np.array([[t.get_window_extent(renderer).width, t.get_window_extent(renderer).height] for t in texts])
@@ -179,8 +179,11 @@ def label_points(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[st
         start = points[own]
         end = np.clip(start, [x0, y0], [x1, y1])
         along = start + np.linspace(0.0, 1.0, 12)[:, None] * (end - start)
-        if len(others):
-            gaps = np.hypot(along[:, None, 0] - others[None, :, 0], along[:, None, 1] - others[None, :, 1])
+        # Points overlapping this one are left out: every line from it touches them, and
+        # counting them would favour the longest line (fewest samples near its start).
+        crossed = others[np.hypot(*(others - start).T) > point_radius * 2.4] if len(others) else others
+        if len(crossed):
+            gaps = np.hypot(along[:, None, 0] - crossed[None, :, 0], along[:, None, 1] - crossed[None, :, 1])
             total += (gaps < point_radius * 1.2).sum() * 50
         for b in placed:
             inside = (along[:, 0] > b[0]) & (along[:, 0] < b[2]) & (along[:, 1] > b[1]) & (along[:, 1] < b[3])
@@ -397,9 +400,22 @@ def pca_plot(
     handles = [Line2D([], [], ls="", marker="o", ms=5, color=_colour(c, palette), label=c)
                for c in condition_order(conditions, palette)]
     if has_batch:
-        handles += [Line2D([], [], ls="", marker=shape[b], ms=5, color="#555555", label=b) for b in batch_levels]
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3), frameon=False,
-                  fontsize=6.5, handletextpad=0.2, columnspacing=1.0)
+        # One legend column per variable, each under its name (the legend fills columns
+        # first), so colours and shapes are not read as one list.
+        batch_handles = [Line2D([], [], ls="", marker=shape[b], ms=5, color="#555555", label=b) for b in batch_levels]
+        rows = max(len(handles), len(batch_handles)) + 1
+
+        def column(title: str, entries: list[Line2D]) -> list[Line2D]:
+            blank = [Line2D([], [], ls="", label=" ")] * (rows - 1 - len(entries))
+            return [Line2D([], [], ls="", label=title), *entries, *blank]
+
+        handles = column(condition_column, handles) + column(batch_column, batch_handles)
+    legend = figure.legend(handles=handles, loc="outside lower center", ncols=2 if has_batch else min(len(handles), 3),
+                           frameon=False, fontsize=6.5, handletextpad=0.2, columnspacing=1.5)
+    if has_batch:
+        texts = legend.get_texts()
+        for header in (0, len(texts) // 2):
+            texts[header].set_fontweight("bold")
     ax.set_title(f"top {min(ntop, len(expression_matrix(vst_table)))} variable genes (VST)", fontsize=7)
     if label_samples:
         # Last, so that the layout (legend, title) no longer moves the axes under the labels.
@@ -547,8 +563,13 @@ def marker_count_plot(
     paired = patient_column in sheet and sheet.groupby(patient_column)[condition_column].nunique().max() > 1
 
     n = max(len(found), 1)
-    columns = min(max_columns, n)
-    rows = math.ceil(n / columns)
+    # As many columns as leave each group's tick label (about 0.055 in per character at
+    # 6.5 pt) room beside its neighbour's, then rows balanced: 5 markers as 3 + 2, not 4 + 1.
+    longest = max((len(line) for condition in order for line in _wrap(condition).split("\n")), default=1)
+    panel_inches = 0.5 + max(len(order), 1) * max(0.55, 0.055 * longest + 0.15)
+    fitting = max(1, min(max_columns, int(DOUBLE_COLUMN // panel_inches), n))
+    rows = math.ceil(n / fitting)
+    columns = math.ceil(n / rows)
     width = DOUBLE_COLUMN if columns > 2 else SINGLE_COLUMN
     figure, axes = plt.subplots(rows, columns, figsize=(width, 1.75 * rows + 0.35), squeeze=False,
                                 layout="constrained")
