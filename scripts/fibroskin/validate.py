@@ -257,7 +257,12 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
         )
     columns = [c for c in samples.columns if c != "__line__"]
     check_contrast_names(design, errors)
-    for spec in configured_contrasts(design):
+    specs = configured_contrasts(design)
+    # a level that one contrast leaves out but another uses is no typo
+    used_in_column: dict[str, set[str]] = {}
+    for spec in specs:
+        used_in_column.setdefault(spec.column, set()).update(level for _, level in spec.roles)
+    for spec in specs:
         if spec.column not in samples.columns:
             errors.add(
                 f"contrast '{spec.name}' uses column '{spec.column}', which the sample sheet does not have"
@@ -299,7 +304,7 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
             for contrast in spec.pairs:
                 check_pairs(design, contrast, errors)
         used = {level for _, level in spec.roles}
-        for level in sorted(set(present) - used):
+        for level in sorted(set(present) - used_in_column[spec.column]):
             suggestion = closest(level, sorted(used))
             if suggestion:
                 design.notes.append(
