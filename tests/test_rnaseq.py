@@ -217,7 +217,8 @@ def test_keloid_agrees_with_r(keloid):
 
 def test_keloid_levels_with_spaces_and_markers(keloid):
     dds, results, _ = keloid
-    assert "condition[T.Keloid Scar]" in dds.obsm["design_matrix"].columns
+    # R's coefficient name (resultsNames): make.names turns the spaces into dots
+    assert "condition_Keloid.Scar_vs_Normal.Scar" in dds.obsm["design_matrix"].columns
     assert dds.uns["fibroskin"]["reference_levels"] == {"condition": "Normal Scar"}
     markers = rnaseq.marker_results(results, default_markers(), SymbolIndex.build())
     assert markers.columns.tolist() == rnaseq.MARKER_COLUMNS

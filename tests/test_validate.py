@@ -107,3 +107,21 @@ def test_a_level_used_by_no_contrast_that_looks_like_a_typo_is_noted(inputs):
     sheet.write_text(sheet.read_text().replace("H04\thealthy", "H04\thelathy"))
     design = validate_run(example_config(inputs))
     assert any("'helathy'" in note and "did you mean 'healthy'" in note for note in design.notes)
+
+
+def test_a_level_that_another_contrast_uses_is_no_typo(inputs):
+    # 'healthy_2' is close to 'healthy', but the second contrast uses it: no warning
+    sheet = inputs / "samples.tsv"
+    text = sheet.read_text()
+    for sample in ("H04", "H05", "H06"):
+        text = text.replace(f"{sample}\thealthy", f"{sample}\thealthy_2")
+    sheet.write_text(text)
+    config = example_config(inputs)
+    config["contrasts"]["lesional_vs_healthy_2"] = {"column": "condition", "reference": "healthy_2", "target": "lesional"}
+    config.pop("rnaseq")
+    design = validate_run(config)
+    assert not any("used by no contrast" in note for note in design.notes)
+    # with only the first contrast it is a suspected typo, as before
+    del config["contrasts"]["lesional_vs_healthy_2"]
+    design = validate_run(config)
+    assert any("'healthy_2'" in note and "used by no contrast" in note for note in design.notes)

@@ -37,10 +37,39 @@ class Contrast:
     target: str
     family: str | None = None
     family_levels: tuple[str, ...] = ()
+    #: RNA-seq only (R's ``results()``): the coefficient to test (config key ``name``) ...
+    coefficient: str | None = None
+    #: ... or a list contrast (``contrast = list(numerator, denominator)``, ``listValues``) ...
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    list_values: tuple[float, float] = (1.0, -1.0)
+    #: ... or a numeric contrast: weights in ``resultsNames`` order, or (coefficient, weight) pairs.
+    weights: tuple = ()
+    #: R's ``lfcThreshold`` (log2) and ``altHypothesis``.
+    lfc_threshold: float = 0.0
+    alt_hypothesis: str = "greaterAbs"
 
     def __post_init__(self) -> None:
         # Snakemake params arrive as lists; a frozen dataclass must hold tuples to hash.
         object.__setattr__(self, "family_levels", tuple(str(level) for level in self.family_levels))
+        object.__setattr__(self, "numerator", tuple(str(n) for n in self.numerator))
+        object.__setattr__(self, "denominator", tuple(str(n) for n in self.denominator))
+        object.__setattr__(self, "list_values", tuple(float(v) for v in self.list_values))
+        weights = self.weights.items() if isinstance(self.weights, dict) else self.weights
+        object.__setattr__(self, "weights", tuple(
+            (str(item[0]), float(item[1])) if isinstance(item, (list, tuple)) else float(item) for item in weights))
+        object.__setattr__(self, "lfc_threshold", float(self.lfc_threshold))
+
+    @property
+    def rnaseq_kind(self) -> str:
+        """How the RNA-seq branch tests it: ``levels`` (target vs reference), ``name``, ``list`` or ``numeric``."""
+        if self.coefficient is not None:
+            return "name"
+        if self.numerator or self.denominator:
+            return "list"
+        if self.weights:
+            return "numeric"
+        return "levels"
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -87,6 +116,8 @@ class RnaseqSettings:
     tx2gene: Path | None = None
     counts_from_abundance: str = "no"
     strandedness: str | None = None
+    test: str = "wald"
+    reduced: str | None = None
 
 
 @dataclass
@@ -135,12 +166,25 @@ def expand_contrasts(specs: dict[str, dict[str, Any]]) -> list[Contrast]:
     contrasts = []
     for name, spec in specs.items():
         column = spec.get("column", "condition")
+        tests = {
+            "lfc_threshold": float(spec.get("lfc_threshold", 0.0)),
+            "alt_hypothesis": str(spec.get("alt_hypothesis", "greaterAbs")),
+        }
         if "levels" in spec:
             levels = tuple(str(level) for level in spec["levels"])
             for reference, target in combinations(levels, 2):
-                contrasts.append(Contrast(pair_name(reference, target), column, reference, target, name, levels))
+                contrasts.append(Contrast(pair_name(reference, target), column, reference, target, name, levels,
+                                          **tests))
         else:
-            contrasts.append(Contrast(name=name, column=column, reference=str(spec["reference"]), target=str(spec["target"])))
+            weights = spec.get("weights") or ()
+            contrasts.append(Contrast(
+                name=name, column=column, reference=str(spec["reference"]), target=str(spec["target"]),
+                coefficient=str(spec["name"]) if spec.get("name") is not None else None,
+                numerator=tuple(spec.get("numerator") or ()), denominator=tuple(spec.get("denominator") or ()),
+                list_values=tuple(spec.get("list_values") or (1.0, -1.0)),
+                weights=tuple(weights.items()) if isinstance(weights, dict) else tuple(weights),
+                **tests,
+            ))
     return contrasts
 
 
@@ -256,6 +300,8 @@ def load_design(config: dict[str, Any]) -> Design:
             # YAML 1.1 reads an unquoted `no` as false
             counts_from_abundance=section.get("counts_from_abundance") or "no",
             strandedness=section.get("strandedness"),
+            test=section.get("test", "wald"),
+            reduced=section.get("reduced") or None,
         )
     formats = tuple((config.get("figures") or {}).get("format", ["svg", "png", "pdf"]))
     return Design(

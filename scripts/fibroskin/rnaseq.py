@@ -14,8 +14,14 @@ DESeq2's answers, fast:
   test, apeglm shrinkage);
 * :class:`fibroskin.deseq2.dataset.FastDeseqDataSet` with ``trend_scheme="r"`` fits the
   dispersion trend as R's ``parametricDispersionFit`` (also for the VST);
-* :class:`fibroskin.deseq2.results.RFaithfulDeseqStats` adjusts p-values with
-  R's ``results()`` independent filtering (R's ``lowess``, quantiles, ``p.adjust``).
+* the design is R's model matrix with R's coefficient names
+  (:mod:`fibroskin.deseq2.design`: continuous covariates, interactions, nested designs);
+  the GLMs are R's ``fitNbinomGLMs`` (:mod:`fibroskin.deseq2.nbinom_glm`); ``test="lrt"``
+  adds R's ``nbinomLRT`` (:mod:`fibroskin.deseq2.lrt`);
+* :func:`test_contrast` is R's ``results()`` (:func:`fibroskin.deseq2.results.r_results`):
+  contrasts as levels, a coefficient name, a list or weights, ``lfcThreshold`` /
+  ``altHypothesis``, the Cook's filter, independent filtering with R's ``lowess``,
+  quantiles and ``p.adjust``.
 
 ``engine="pydeseq2"`` is stock pydeseq2 throughout (``DefaultInference``,
 ``DeseqDataSet``, ``DeseqStats``): per-gene SciPy optimisers run through joblib, and
@@ -58,8 +64,12 @@ from threadpoolctl import threadpool_limits
 
 from fibroskin.errors import InputError, InputErrors
 from fibroskin.deseq2.dataset import FastDeseqDataSet
+from fibroskin.deseq2.design import RModelMatrix, design_metadata, full_rank_problem, r_model_matrix
+from fibroskin.deseq2.design import design_variables as r_design_variables
+from fibroskin.deseq2.lrt import check_nested, r_nbinom_lrt
 from fibroskin.deseq2.inference import VectorizedInference
-from fibroskin.deseq2.results import RFaithfulDeseqStats
+from fibroskin.deseq2.contrasts import ContrastError, ContrastSpec, resolve_contrast
+from fibroskin.deseq2.results import RFaithfulDeseqStats, r_results
 from fibroskin.markers import SymbolIndex, gene_symbols
 
 #: Engines of :func:`fit_deseq`: ``fast`` (R DESeq2's answers, vectorised) and ``pydeseq2``.
@@ -136,17 +146,23 @@ def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
     return [column for column in sample_table.columns if column in names]
 
 
+#: The tests of :func:`fit_deseq`: R's ``DESeq(test = "Wald")`` and ``DESeq(test = "LRT")``.
+TESTS = ("wald", "lrt")
+
+
 def _prepare_metadata(
     counts: pd.DataFrame,
     sample_table: pd.DataFrame,
     design: str,
-    reference_levels: Mapping[str, str] | None,
+    reference_levels: Mapping[str, str | Sequence[str]] | None,
+    extra_formulas: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Sample table aligned to the count columns, text factors as ordered categoricals.
+    """Sample table aligned to the count columns, as R's ``colData`` (:func:`fibroskin.deseq2.design.design_metadata`).
 
-    Levels not present among the counted samples are dropped (a sheet listing more
-    conditions than this fit uses must not make the design rank-deficient); the
-    reference level comes first so that it is the baseline of the treatment coding.
+    Factors become ordered categoricals with the reference level first; levels not
+    present among the counted samples are dropped (a sheet listing more conditions than
+    this fit uses must not make the design rank-deficient). Columns whose every value is a
+    number are continuous covariates, unless ``C()``-wrapped or given a reference level.
     """
     if "sample" in sample_table.columns:
         sample_table = sample_table.set_index("sample")
@@ -159,28 +175,17 @@ def _prepare_metadata(
         for s in missing
     ]
     reference_levels = dict(reference_levels or {})
-    variables = design_variables(design, sample_table)
+    variables = design_variables(" + ".join([design, *extra_formulas]), sample_table)
     for column in reference_levels:
         if column not in variables:
             problems.append(InputError(f"reference level given for '{column}', which is not in the design {design!r}",
                                        column=column, expected=f"one of {variables}"))
     if problems:
         raise InputErrors(problems)
-
-    metadata = sample_table.loc[list(counts.columns), variables].copy()
-    for column in variables:
-        values = metadata[column]
-        if pd.api.types.is_numeric_dtype(values) and not isinstance(values.dtype, pd.CategoricalDtype):
-            continue
-        levels = sorted(values.astype(str).unique())
-        reference = reference_levels.get(column)
-        if reference is not None:
-            if reference not in levels:
-                raise InputErrors([InputError(f"reference level not among the samples' values of '{column}'",
-                                              column=column, value=reference, expected=f"one of {levels}")])
-            levels = [reference] + [level for level in levels if level != reference]
-        metadata[column] = pd.Categorical(values.astype(str), categories=levels)
-    return metadata
+    try:
+        return design_metadata(sample_table.loc[list(counts.columns)], [design, *extra_formulas], reference_levels)
+    except ValueError as problem:
+        raise InputErrors([InputError(str(problem), column="reference", expected="a level the samples have")]) from None
 
 
 def _check_engine(engine: str) -> None:
@@ -216,11 +221,6 @@ def fit_engine(dds: DeseqDataSet) -> str:
     return "fast" if isinstance(dds, FastDeseqDataSet) else "pydeseq2"
 
 
-def _stats_class(engine: str) -> type[DeseqStats]:
-    """``RFaithfulDeseqStats`` (R's independent filtering) for ``fast``, else ``DeseqStats``."""
-    return RFaithfulDeseqStats if engine == "fast" else DeseqStats
-
-
 def _new_dataset(engine: str, **kwargs) -> DeseqDataSet:
     """An unfitted data set of the engine's class."""
     if engine == "fast":
@@ -236,10 +236,12 @@ def fit_deseq(
     inference: Inference | None = None,
     n_cpus: int = 1,
     refit_cooks: bool = True,
-    reference_levels: Mapping[str, str] | None = None,
+    reference_levels: Mapping[str, str | Sequence[str]] | None = None,
     fit_type: str = "parametric",
     size_factors_fit_type: str = "ratio",
     quiet: bool = True,
+    test: str = "wald",
+    reduced: str | None = None,
     average_lengths: pd.DataFrame | None = None,
     low_memory: bool = False,
 ) -> DeseqDataSet:
@@ -251,13 +253,18 @@ def fit_deseq(
         Genes x samples of non-negative integers (as returned by ``read_counts``).
     sample_table
         One row per sample (index = sample names, or a ``sample`` column) holding the
-        design's variables. Text columns become factors.
+        design's variables. Text columns become factors; columns whose every value is a
+        number are continuous covariates unless written ``C(column)`` in the formula
+        (:func:`fibroskin.deseq2.design.continuous_columns`).
     design
-        Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``.
+        Formula, e.g. ``"~condition"``, ``"~batch + condition"``, ``"~patient + condition"``,
+        ``"~age + condition"``, ``"~site + condition + site:condition"``, or a nested design
+        such as ``"~group + group:ind + group:lesion"`` (all-zero columns are dropped, as
+        the DESeq2 vignette does, see :mod:`fibroskin.deseq2.design`).
     engine
-        ``"fast"`` (default): vectorised inference, R's dispersion-trend fit and, in
-        :func:`test_contrast`, R's independent filtering -- R DESeq2's answers.
-        ``"pydeseq2"``: stock pydeseq2 throughout. See the module docstring.
+        ``"fast"`` (default): R DESeq2's estimators and ``results()``
+        (:mod:`fibroskin.deseq2`). ``"pydeseq2"``: stock pydeseq2 throughout (Wald tests
+        of two levels only). See the module docstring.
     inference
         Override of the engine's pydeseq2 ``Inference`` backend (default
         :func:`make_inference`). It is stored on the fit and reused by
@@ -268,14 +275,20 @@ def fit_deseq(
     refit_cooks
         Replace Cook's outliers and refit those genes, as ``DESeq()`` does.
     reference_levels
-        Baseline level per factor (``{"condition": "control"}``); otherwise the
-        alphabetically first level, as R's ``factor()``. Choosing the contrast's
+        Baseline level per factor (``{"condition": "control"}``), or the order of its
+        levels, baseline first (``{"condition": ["healthy", "non-lesional", "lesional"]}``,
+        R's ``factor(levels = )``; levels not listed follow alphabetically); otherwise
+        the alphabetically first level, as R's ``factor()``. Choosing the contrast's
         reference here makes its LFC a model coefficient, so shrinkage needs no
         reparametrisation.
     fit_type, size_factors_fit_type
         Passed to pydeseq2 (``"parametric"``/``"mean"``; ``"ratio"``/``"poscounts"``/``"iterative"``).
     quiet
         Silence pydeseq2's progress messages.
+    test
+        ``"wald"`` or ``"lrt"`` (R's ``DESeq(test = "LRT", reduced = )``; fast engine only).
+    reduced
+        The LRT's reduced formula, nested in ``design`` (e.g. ``"~patient"``, ``"~1"``).
     average_lengths
         Genes x samples average transcript lengths of the genes and samples of ``counts``
         (tximport's ``length``, nf-core's ``salmon.merged.gene_lengths.tsv``): DESeq2's
@@ -293,13 +306,19 @@ def fit_deseq(
     pydeseq2.dds.DeseqDataSet
         The fitted data set (a :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet` for
         the fast engine; samples in the order of ``counts`` columns); the engine,
-        design and reference levels are recorded in ``dds.uns["fibroskin"]``.
+        design, test and reference levels are recorded in ``dds.uns["fibroskin"]``.
+
+    Raises
+    ------
+    InputErrors
+        When the design is not full rank (naming the dependent columns) or the LRT's
+        reduced design is not nested with at least one degree of freedom.
     """
     return fit_deseq_handed(
         [counts], sample_table, design, engine=engine, inference=inference, n_cpus=n_cpus,
         refit_cooks=refit_cooks, reference_levels=reference_levels, fit_type=fit_type,
-        size_factors_fit_type=size_factors_fit_type, quiet=quiet, average_lengths=average_lengths,
-        low_memory=low_memory,
+        size_factors_fit_type=size_factors_fit_type, quiet=quiet, test=test, reduced=reduced,
+        average_lengths=average_lengths, low_memory=low_memory,
     )
 
 
@@ -315,6 +334,8 @@ def fit_deseq_handed(
     fit_type: str = "parametric",
     size_factors_fit_type: str = "ratio",
     quiet: bool = True,
+    test: str = "wald",
+    reduced: str | None = None,
     average_lengths: pd.DataFrame | None = None,
     low_memory: bool = False,
 ) -> DeseqDataSet:
@@ -326,19 +347,37 @@ def fit_deseq_handed(
     """
     counts = handed_counts.pop()
     _check_engine(engine)
-    metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
+    if test not in TESTS:
+        raise ValueError(f"unknown test {test!r}; expected one of {list(TESTS)}")
+    if test == "lrt":
+        if reduced is None:
+            raise InputErrors([InputError("the likelihood ratio test needs a reduced design", column="rnaseq.reduced",
+                                          expected="a formula nested in the design, e.g. '~patient'")])
+        if engine != "fast":
+            raise InputErrors([InputError("the likelihood ratio test is computed by the fast engine only",
+                                          column="rnaseq.engine", value=engine, expected="fast")])
+    extra = [reduced] if (test == "lrt" and reduced is not None) else []
+    metadata = _prepare_metadata(counts, sample_table, design, reference_levels, extra)
+    model = reduced_model = None
+    design_argument: str | pd.DataFrame = design
+    if engine == "fast":
+        model = r_model_matrix(design, metadata)
+        check_full_rank(model, metadata)
+        design_argument = model.matrix
+        if test == "lrt":
+            reduced_model = reduced_model_matrix(reduced, metadata, model)
     inference = inference if inference is not None else make_inference(engine, n_cpus)
-    extra = {}
+    dataset_options = {}
     if average_lengths is not None:
         if engine != "fast":
             raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
-        extra["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
+        dataset_options["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
             counts=counts.T.astype(np.int64, copy=False),
             metadata=metadata,
-            design=design,
+            design=design_argument,
             inference=inference,
             n_cpus=n_cpus,
             refit_cooks=refit_cooks,
@@ -346,22 +385,62 @@ def fit_deseq_handed(
             size_factors_fit_type=size_factors_fit_type,
             quiet=quiet,
             low_memory=low_memory,
-            **extra,
+            **dataset_options,
         )
         # the data set holds its own copy: when the caller passed the only reference
         # (rnaseq_steps.fit), the table is freed for the fit
-        del counts, extra
+        del counts, dataset_options
         dds.deseq2()
+        if reduced_model is not None:
+            r_nbinom_lrt(dds, reduced_model.matrix, intercept_only=reduced.replace(" ", "") == "~1")
     if low_memory and "normed_counts" in dds.layers:
         # used by the fit's own stages only (the tests read baseMean from var)
         del dds.layers["normed_counts"]
     dds.uns["fibroskin"] = {
         "engine": engine,
         "design": design,
+        "test": test,
+        "reduced": reduced if test == "lrt" else None,
+        "user_supplied": bool(model.user_supplied) if model is not None else False,
+        "dropped_columns": list(model.dropped) if model is not None else [],
         "reference_levels": {c: str(metadata[c].cat.categories[0]) for c in metadata
                              if isinstance(metadata[c].dtype, pd.CategoricalDtype)},
     }
     return dds
+
+
+def check_full_rank(model: RModelMatrix, metadata: pd.DataFrame) -> None:
+    """R's ``checkFullRank`` (:func:`fibroskin.deseq2.design.full_rank_problem`), as an input error.
+
+    Raises
+    ------
+    InputErrors
+    """
+    problem = full_rank_problem(model, metadata)
+    if problem is not None:
+        raise InputErrors([InputError(problem[0], column="rnaseq.design", value=model.formula, expected=problem[1])])
+
+
+def reduced_model_matrix(reduced: str, metadata: pd.DataFrame, full: RModelMatrix) -> RModelMatrix:
+    """The LRT's reduced model matrix, checked as R's ``nbinomLRT`` checks it.
+
+    Raises
+    ------
+    InputErrors
+        Reduced variables not in the full design, fewer than one degree of freedom, or
+        a reduced design that is not full rank.
+    """
+    model = r_model_matrix(reduced, metadata, drop_zero_columns=True)
+    try:
+        check_nested(full.matrix, model.matrix, r_design_variables(full.formula), r_design_variables(reduced))
+    except ValueError as problem:
+        raise InputErrors([InputError(str(problem), column="rnaseq.reduced", value=reduced,
+                                      expected=f"a formula nested in the design '{full.formula}', e.g. '~1'")]) from None
+    problem = full_rank_problem(model, metadata)
+    if problem is not None:
+        raise InputErrors([InputError(problem[0], column="rnaseq.reduced", value=reduced,
+                                      expected="a full-rank reduced design")])
+    return model
 
 
 def _levels(dds: DeseqDataSet, column: str) -> list[str]:
@@ -418,35 +497,46 @@ def test_contrast(
     shrink: bool = True,
     inference: Inference | None = None,
     annotation: pd.DataFrame | str | None = None,
+    contrast: ContrastSpec | None = None,
+    lfc_threshold: float = 0.0,
+    alt_hypothesis: str = "greaterAbs",
 ) -> pd.DataFrame:
-    """Wald test of ``target`` vs ``reference`` of ``column`` on a fitted model.
+    """Test of ``target`` vs ``reference`` of ``column`` (or of ``contrast``) on a fitted model.
 
-    As ``DESeq2::results(dds, contrast, alpha = alpha)``: p-values of genes with a
-    Cook's outlier are NA, then independent filtering on baseMean chooses the
-    threshold that maximises the genes with ``padj < alpha`` -- R's algorithm for the
-    fast engine (:mod:`fibroskin.deseq2.independent_filtering`), pydeseq2's approximation of
-    it for the ``pydeseq2`` engine. The apeglm-shrunken LFC
-    (``lfcShrink(type="apeglm")``) is an extra column; the other columns are unshrunk.
+    The fast engine is R's ``results(dds, contrast, lfcThreshold = , altHypothesis = ,
+    alpha = )`` (:func:`fibroskin.deseq2.results.r_results`): the contrast's log2 fold
+    change, the Wald test or the fit's LRT, R's threshold tests, the Cook's filter and
+    independent filtering. The ``pydeseq2`` engine is pydeseq2's ``DeseqStats`` (two
+    levels, no threshold). The apeglm-shrunken LFC (``lfcShrink(type="apeglm")``) is an
+    extra column; the other columns are unshrunk.
 
     Parameters
     ----------
     dds
-        Output of :func:`fit_deseq` whose design contains ``column``.
+        Output of :func:`fit_deseq`.
     column, reference, target
-        Factor and its two levels; positive LFC means higher in ``target``.
+        Factor and its two levels; positive LFC means higher in ``target``. Ignored for
+        the test when ``contrast`` is given (they still label the comparison).
     alpha
         R's ``results(alpha=)``: FDR level that independent filtering optimises the
         number of rejections for, and the significance level of the calls (R's
         default 0.1, this project's 0.05). ``padj`` depends on it.
     shrink
-        Compute ``log2FoldChange_shrunk`` (NaN when False). When ``reference`` is not
-        the fit's baseline of ``column`` (see ``reference_levels`` of
-        :func:`fit_deseq`), the model is re-expressed with ``reference`` as baseline
-        (exact, no refit) so that the contrast is the shrunken coefficient.
+        Compute ``log2FoldChange_shrunk`` (NaN when False, and for list and numeric
+        contrasts, which apeglm has no single coefficient to shrink). When the contrast
+        is two levels of which ``reference`` is not the fit's baseline, the model is
+        re-expressed with ``reference`` as baseline (exact, no refit) so that the
+        contrast is the shrunken coefficient.
     inference
         Backend for the tests; default the one the model was fitted with.
     annotation
         Optional gene_id -> symbol table for the ``symbol`` column.
+    contrast
+        The contrast in any of R's forms (:class:`~fibroskin.deseq2.contrasts.ContrastSpec`:
+        levels, a coefficient name, a list, weights); default ``column`` ``target`` vs
+        ``reference``. Fast engine only.
+    lfc_threshold, alt_hypothesis
+        R's ``lfcThreshold`` (log2) and ``altHypothesis``. Fast engine only.
 
     Returns
     -------
@@ -454,6 +544,49 @@ def test_contrast(
         :data:`RESULT_COLUMNS`, one row per gene, sorted by padj (NaN last), then
         pvalue (NaN last), then gene.
     """
+    engine = fit_engine(dds)
+    spec = contrast if contrast is not None else ContrastSpec.levels(column, target, reference)
+    if spec.kind == "levels":
+        _check_levels(dds, spec.column, spec.denominator_level, spec.numerator_level)
+    if engine != "fast" and (spec.kind != "levels" or lfc_threshold != 0 or alt_hypothesis != "greaterAbs"):
+        raise InputErrors([InputError("coefficient, list and numeric contrasts and log2 fold-change thresholds are "
+                                      "computed by the fast engine only", column="rnaseq.engine", value=engine,
+                                      expected="fast")])
+    inference = inference if inference is not None else dds.inference
+    with threadpool_limits(limits=1):
+        if engine == "fast":
+            try:
+                results = r_results(dds, spec, alpha=alpha, lfc_threshold=lfc_threshold,
+                                    alt_hypothesis=alt_hypothesis)
+            except ContrastError as problem:
+                raise InputErrors([InputError(str(problem), column="contrasts", expected="a contrast of the fit's "
+                                              "coefficients")]) from None
+            results["log2FoldChange_shrunk"] = np.nan
+            if shrink:
+                results["log2FoldChange_shrunk"] = _fast_shrunk_lfc(dds, spec, alpha, inference)
+        else:
+            stats = DeseqStats(dds, contrast=[spec.column, spec.numerator_level, spec.denominator_level],
+                               alpha=alpha, inference=inference, quiet=True)
+            stats.summary()
+            results = stats.results_df.copy()
+            results["log2FoldChange_shrunk"] = np.nan
+            if shrink:
+                results["log2FoldChange_shrunk"] = _shrunk_lfc(stats, spec.column, spec.denominator_level,
+                                                               spec.numerator_level, inference)
+
+    results.index.name = "gene"
+    results = results.reset_index()
+    results["gene"] = results["gene"].astype(str)
+    results.insert(1, "symbol", gene_symbols(pd.Index(results["gene"]), annotation).to_numpy())
+    return sort_results(results[RESULT_COLUMNS])
+
+
+# pytest would otherwise collect this function wherever a test module imports it by name.
+test_contrast.__test__ = False  # type: ignore[attr-defined]
+
+
+def _check_levels(dds: DeseqDataSet, column: str, reference: str, target: str) -> None:
+    """Refuse a two-level contrast whose column or levels the fit does not have."""
     levels = _levels(dds, column) if column in dds.obs else []
     problems = []
     if column not in dds.obs:
@@ -469,29 +602,9 @@ def test_contrast(
     if problems:
         raise InputErrors(problems)
 
-    inference = inference if inference is not None else dds.inference
-    stats_class = _stats_class(fit_engine(dds))
-    with threadpool_limits(limits=1):
-        stats = stats_class(dds, contrast=[column, target, reference], alpha=alpha, inference=inference, quiet=True)
-        stats.summary()
-        results = stats.results_df.copy()
-        results["log2FoldChange_shrunk"] = np.nan
-        if shrink:
-            results["log2FoldChange_shrunk"] = _shrunk_lfc(stats, column, reference, target, inference)
-
-    results.index.name = "gene"
-    results = results.reset_index()
-    results["gene"] = results["gene"].astype(str)
-    results.insert(1, "symbol", gene_symbols(pd.Index(results["gene"]), annotation).to_numpy())
-    return sort_results(results[RESULT_COLUMNS])
-
-
-# pytest would otherwise collect this function wherever a test module imports it by name.
-test_contrast.__test__ = False  # type: ignore[attr-defined]
-
 
 def _shrunk_lfc(stats: DeseqStats, column: str, reference: str, target: str, inference: Inference) -> pd.Series:
-    """apeglm-shrunken log2 fold change of the contrast.
+    """apeglm-shrunken log2 fold change of the contrast (pydeseq2 engine).
 
     Shrinking overwrites ``stats.LFC``/``stats.SE`` (pydeseq2 shrinks in place), so the
     caller copies the unshrunk results before calling this.
@@ -505,6 +618,45 @@ def _shrunk_lfc(stats: DeseqStats, column: str, reference: str, target: str, inf
         shrinker = stats
     shrinker.lfc_shrink(coeff=coefficient)
     return shrinker.LFC[coefficient] / np.log(2)
+
+
+def _fast_shrunk_lfc(dds: DeseqDataSet, spec: ContrastSpec, alpha: float, inference: Inference) -> pd.Series:
+    """apeglm-shrunken log2 fold change of a contrast that is one coefficient (fast engine).
+
+    A coefficient (or its negation) is shrunk as it is; two levels of a factor of which
+    neither is the reference are shrunk after re-expressing the model with the
+    denominator as reference (the same fit; coefficients mapped linearly). Other
+    contrasts have no coefficient to shrink: NaN.
+    """
+    info = dds.uns.get("fibroskin", {})
+    design = dds.obsm["design_matrix"]
+    resolved = resolve_contrast(spec, design, dds.obs, np.asarray(dds.X, dtype=float).T, info.get("design", ""),
+                                bool(info.get("user_supplied", False)))
+    if resolved.coefficient is not None:
+        name = str(design.columns[resolved.coefficient])
+        stats = RFaithfulDeseqStats(dds, contrast=np.eye(design.shape[1])[resolved.coefficient], alpha=alpha,
+                                    inference=inference, quiet=True)
+        stats.run_wald_test()
+        stats.lfc_shrink(coeff=name)
+        return resolved.sign * stats.LFC[name] / np.log(2)
+    if spec.kind != "levels":
+        return pd.Series(np.nan, index=dds.var_names)
+    metadata = dds.obs.copy()
+    levels = _levels(dds, spec.column)
+    metadata[spec.column] = pd.Categorical(metadata[spec.column].astype(str), categories=[spec.denominator_level] + [
+        level for level in levels if level != spec.denominator_level])
+    model = r_model_matrix(info.get("design", ""), metadata)
+    new_design = model.matrix
+    transform, *_ = np.linalg.lstsq(new_design.to_numpy(float), design.to_numpy(float), rcond=None)
+    new_lfc = pd.DataFrame(dds.varm["LFC"].to_numpy() @ transform.T, index=dds.var_names, columns=new_design.columns)
+    name = model.factor_columns[(spec.column, spec.numerator_level)]
+    vector = (new_design.columns == name).astype(float)
+    stats = RFaithfulDeseqStats(dds, contrast=vector, alpha=alpha, inference=inference, quiet=True)
+    stats.design_matrix = new_design
+    stats.LFC = new_lfc
+    stats.run_wald_test()
+    stats.lfc_shrink(coeff=name)
+    return stats.LFC[name] / np.log(2)
 
 
 def sort_results(results: pd.DataFrame) -> pd.DataFrame:

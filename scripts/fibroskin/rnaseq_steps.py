@@ -164,12 +164,44 @@ def sample_table_for(design: Design, samples: list[str]) -> pd.DataFrame:
     return sheet.loc[samples]
 
 
-def reference_levels(design: Design) -> dict[str, str]:
-    """Baseline level per contrast column: the first contrast's reference, as in R scripts."""
-    levels: dict[str, str] = {}
+def reference_levels(design: Design) -> dict[str, str | list[str]]:
+    """Level order per contrast column: the first contrast's reference, as in R scripts.
+
+    A ``levels:`` family orders its column's levels as listed (R's ``factor(levels = )``),
+    so its coefficients are ``<column>_<level>_vs_<first level>`` in that order. Only
+    columns of the RNA-seq design (a coefficient, list or weights contrast may name a
+    column outside it, for its figures and qPCR).
+    """
+    from fibroskin.deseq2.design import design_variables
+
+    variables = set()
+    if design.rnaseq is not None:
+        variables = set(design_variables(design.rnaseq.design))
+        if design.rnaseq.reduced:
+            variables |= set(design_variables(design.rnaseq.reduced))
+    levels: dict[str, str | list[str]] = {}
     for contrast in design.contrasts:
-        levels.setdefault(contrast.column, contrast.reference)
+        if contrast.column not in variables:
+            continue
+        levels.setdefault(contrast.column, list(contrast.family_levels) if contrast.family_levels else contrast.reference)
     return levels
+
+
+def contrast_spec(contrast: Contrast):
+    """The RNA-seq test of a configured contrast in R's terms (:class:`fibroskin.deseq2.contrasts.ContrastSpec`)."""
+    from fibroskin.deseq2.contrasts import ContrastSpec
+
+    kind = contrast.rnaseq_kind
+    if kind == "name":
+        return ContrastSpec.coefficient(contrast.coefficient)
+    if kind == "list":
+        return ContrastSpec.of_list(list(contrast.numerator), list(contrast.denominator), contrast.list_values)
+    if kind == "numeric":
+        weights = contrast.weights
+        if weights and isinstance(weights[0], tuple):
+            return ContrastSpec.of_weights(dict(weights))
+        return ContrastSpec.of_weights(list(weights))
+    return ContrastSpec.levels(contrast.column, contrast.target, contrast.reference)
 
 
 def prefilter_note(settings: RnaseqSettings, kept: int, total: int, smallest_group: int) -> str:
@@ -268,6 +300,8 @@ def fit(design: Design, counts_table: pd.DataFrame | str | Path, lengths: pd.Dat
         engine=settings.engine,
         n_cpus=n_cpus,
         reference_levels=reference_levels(design),
+        test=settings.test,
+        reduced=settings.reduced if settings.test == "lrt" else None,
         average_lengths=prefiltered.average_lengths,
         low_memory=True,
     )
@@ -339,7 +373,9 @@ def load_fit(path: str | Path) -> DeseqDataSet:
         dds = pickle.load(handle)  # noqa: S301 - only our own intermediate file
     # formulaic registers the contrast materializer when FormulaicContrasts is built, and
     # that registration does not survive pickling: rebuild it from the same samples and design.
-    dds.formulaic_contrasts = FormulaicContrasts(dds.obs, dds.design)
+    # (The fast engine's design is R's model matrix itself, with nothing to rebuild.)
+    if isinstance(dds.design, str):
+        dds.formulaic_contrasts = FormulaicContrasts(dds.obs, dds.design)
     return dds
 
 
@@ -368,6 +404,9 @@ def contrast_results(
         alpha=settings.alpha,
         shrink=settings.shrink,
         annotation=annotation,
+        contrast=contrast_spec(contrast) if contrast.rnaseq_kind != "levels" else None,
+        lfc_threshold=contrast.lfc_threshold,
+        alt_hypothesis=contrast.alt_hypothesis,
     )
     markers = rnaseq.marker_results(results, design.markers, SymbolIndex.build(annotation))
     return results, markers

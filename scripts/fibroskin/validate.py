@@ -114,6 +114,74 @@ def check_config(config: Any) -> None:
             expected = "a list of two or more different levels of the contrast column, reference first"
         errors.add((f"config key '{key}': " if key else "config: ") + message, expected=expected)
     errors.raise_if_any()
+    check_rnaseq_tests(config, errors)
+    errors.raise_if_any()
+
+
+#: Contrast keys that set the RNA-seq test other than target vs reference (R's results()).
+CONTRAST_TEST_KEYS = ("name", "numerator", "denominator", "list_values", "weights")
+
+
+def check_rnaseq_tests(config: dict[str, Any], errors: ErrorCollector) -> None:
+    """The RNA-seq test settings that contradict each other, before any file is read.
+
+    R's ``DESeq``/``results()`` stop on the same combinations: an LRT without a reduced
+    design (or a reduced design without the LRT), a threshold test under the LRT,
+    ``lessAbs`` without a positive threshold; and a contrast names one test only.
+    """
+    rnaseq = config.get("rnaseq") or {}
+    test = rnaseq.get("test", "wald")
+    if test == "lrt" and not rnaseq.get("reduced"):
+        errors.add("rnaseq.test is lrt but no reduced design is given", column="rnaseq.reduced",
+                   expected="the reduced formula of the likelihood ratio test, nested in rnaseq.design, e.g. '~patient' "
+                            "or '~1' (R's DESeq(test = 'LRT', reduced = ))")
+    if test == "wald" and rnaseq.get("reduced"):
+        errors.add("rnaseq.reduced is set but rnaseq.test is wald: a reduced design is used by the likelihood ratio "
+                   "test only", column="rnaseq.reduced", value=rnaseq["reduced"],
+                   expected="rnaseq.test: lrt, or no rnaseq.reduced")
+    engine = rnaseq.get("engine", "fast")
+    if config.get("rnaseq") and engine != "fast" and test == "lrt":
+        errors.add("the likelihood ratio test is computed by the fast engine only", column="rnaseq.engine",
+                   value=engine, expected="fast")
+    for name, spec in (config.get("contrasts") or {}).items():
+        if not isinstance(spec, dict):
+            continue
+        given = [key for key in CONTRAST_TEST_KEYS if spec.get(key) not in (None, [], {})]
+        if "levels" in spec and given:
+            errors.add(f"contrast '{name}' is a levels family but sets {', '.join(given)}: a family tests every pair "
+                       "of its levels", column=f"contrasts.{name}", value=", ".join(given),
+                       expected="'name', 'numerator'/'denominator' or 'weights' on a contrast with reference and target")
+        kinds = [kind for kind, keys in (("name", ("name",)), ("list", ("numerator", "denominator")),
+                                         ("weights", ("weights",)))
+                 if any(spec.get(key) not in (None, [], {}) for key in keys)]
+        if len(kinds) > 1:
+            errors.add(f"contrast '{name}' gives {' and '.join(kinds)}: one RNA-seq test per contrast",
+                       column=f"contrasts.{name}", value=", ".join(kinds),
+                       expected="one of 'name' (a coefficient), 'numerator'/'denominator' (a list contrast) or "
+                                "'weights' (a numeric contrast)")
+        if spec.get("list_values") is not None and "list" not in kinds:
+            errors.add(f"contrast '{name}' sets list_values without numerator or denominator",
+                       column=f"contrasts.{name}.list_values", value=spec["list_values"],
+                       expected="list_values only with a list contrast (numerator / denominator)")
+        values = spec.get("list_values")
+        if isinstance(values, list) and len(values) == 2 and not (values[0] > 0 and values[1] < 0):
+            errors.add(f"contrast '{name}': list_values must be a positive then a negative number (R's listValues)",
+                       column=f"contrasts.{name}.list_values", value=values, expected="e.g. [1, -1]")
+        threshold = spec.get("lfc_threshold", 0) or 0
+        alternative = spec.get("alt_hypothesis", "greaterAbs")
+        if alternative == "lessAbs" and threshold == 0:
+            errors.add(f"contrast '{name}' tests alt_hypothesis lessAbs with lfc_threshold 0",
+                       column=f"contrasts.{name}.lfc_threshold", value=0,
+                       expected="a positive lfc_threshold for lessAbs (R's results() stops here)")
+        thresholded = threshold != 0 or alternative != "greaterAbs"
+        if thresholded and test == "lrt":
+            errors.add(f"contrast '{name}' sets lfc_threshold / alt_hypothesis but rnaseq.test is lrt",
+                       column=f"contrasts.{name}.lfc_threshold", value=threshold,
+                       expected="threshold tests with rnaseq.test: wald (R: tests of log fold change above or below "
+                                "a threshold must be Wald tests)")
+        if config.get("rnaseq") and engine != "fast" and (given or thresholded):
+            errors.add(f"contrast '{name}' sets {', '.join(given + (['a threshold'] if thresholded else []))}, "
+                       "which the fast engine computes", column="rnaseq.engine", value=engine, expected="fast")
 
 
 def _schema_expectation(error: Any) -> str | None:
@@ -189,7 +257,12 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
         )
     columns = [c for c in samples.columns if c != "__line__"]
     check_contrast_names(design, errors)
-    for spec in configured_contrasts(design):
+    specs = configured_contrasts(design)
+    # a level that one contrast leaves out but another uses is no typo
+    used_in_column: dict[str, set[str]] = {}
+    for spec in specs:
+        used_in_column.setdefault(spec.column, set()).update(level for _, level in spec.roles)
+    for spec in specs:
         if spec.column not in samples.columns:
             errors.add(
                 f"contrast '{spec.name}' uses column '{spec.column}', which the sample sheet does not have"
@@ -231,7 +304,7 @@ def check_sample_sheet(design: Design, errors: ErrorCollector, paired: bool) -> 
             for contrast in spec.pairs:
                 check_pairs(design, contrast, errors)
         used = {level for _, level in spec.roles}
-        for level in sorted(set(present) - used):
+        for level in sorted(set(present) - used_in_column[spec.column]):
             suggestion = closest(level, sorted(used))
             if suggestion:
                 design.notes.append(
@@ -588,12 +661,6 @@ def check_qpcr_design(design: Design, errors: ErrorCollector) -> list[str]:
     return notes
 
 
-def design_columns(formula: str) -> list[str]:
-    """Variable names of a formula such as ``~batch + condition`` (in order, unique)."""
-    names = re.findall(r"[A-Za-z_.][A-Za-z0-9_.]*", formula.replace("~", " "))
-    return list(dict.fromkeys(name for name in names if name not in {"C", "I", "np"}))
-
-
 def confounded_pairs(table: pd.DataFrame, columns: list[str]) -> list[tuple[str, str]]:
     """Pairs of design factors whose levels determine each other (one is nested in the other)."""
     pairs = []
@@ -605,57 +672,114 @@ def confounded_pairs(table: pd.DataFrame, columns: list[str]) -> list[tuple[str,
     return pairs
 
 
-def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) -> None:
-    """The RNA-seq design formula names sheet columns, holds every contrast column, is full rank."""
-    from formulaic import model_matrix
+def check_design(design: Design, counted: pd.DataFrame, errors: ErrorCollector) -> list[str]:
+    """The RNA-seq design (and the LRT's reduced design) against the counted samples.
+
+    Runs the model-matrix construction of the fit (:mod:`fibroskin.deseq2.design`) so that
+    a design refused here is one R's ``DESeq`` would refuse too: formulas naming sheet
+    columns, every ``target`` vs ``reference`` contrast's column in the design, full rank
+    (naming the dependent model columns, and the nested coding where individuals are
+    nested in groups), the reduced design nested with at least one degree of freedom, and
+    each contrast's coefficients among ``resultsNames``.
+
+    Returns
+    -------
+    list of str
+        Notes: continuous covariates, all-zero columns dropped from a nested design.
+    """
+    from fibroskin.deseq2.contrasts import ContrastError, resolve_contrast
+    from fibroskin.deseq2.design import design_metadata, design_variables, full_rank_problem, r_model_matrix
+    from fibroskin.rnaseq_steps import contrast_spec, reference_levels
 
     settings = design.rnaseq
+    notes: list[str] = []
     columns = [c for c in design.samples.columns if c != "__line__"]
-    variables = design_columns(settings.design)
-    missing = [name for name in variables if name not in columns]
-    for name in missing:
-        errors.add(
-            f"the design formula '{settings.design}' names '{name}', which is not a column of the sample sheet"
-            + closest(name, columns),
-            file=design.sample_sheet,
-            row=header_row(design.samples),
-            column=name,
-            value=settings.design,
-            expected=f"a formula over the sheet's columns ({', '.join(columns)})",
-        )
+    formulas = {"rnaseq.design": settings.design}
+    if settings.test == "lrt" and settings.reduced:
+        formulas["rnaseq.reduced"] = settings.reduced
+    missing = False
+    for key, formula in formulas.items():
+        for name in design_variables(formula):
+            if name not in columns:
+                missing = True
+                errors.add(
+                    f"the {'design formula' if key == 'rnaseq.design' else 'reduced design'} '{formula}' names "
+                    f"'{name}', which is not a column of the sample sheet" + closest(name, columns),
+                    file=design.sample_sheet,
+                    row=header_row(design.samples),
+                    column=name,
+                    value=formula,
+                    expected=f"a formula over the sheet's columns ({', '.join(columns)})",
+                )
     if missing:
-        return
+        return notes
+    variables = design_variables(settings.design)
     for contrast in design.contrasts:
-        if contrast.column not in variables:
+        if contrast.rnaseq_kind == "levels" and contrast.column not in variables:
             errors.add(
                 f"contrast '{contrast.name}' compares levels of '{contrast.column}', which the design "
                 f"'{settings.design}' does not contain",
                 column="rnaseq.design",
                 value=settings.design,
-                expected=f"a design including {contrast.column}, e.g. '~{contrast.column}'",
+                expected=f"a design including {contrast.column}, e.g. '~{contrast.column}', or the contrast's "
+                         "coefficient ('name') or weights",
             )
-    table = counted[variables].astype(str)
-    matrix = model_matrix(settings.design, table)
-    rank = np.linalg.matrix_rank(np.asarray(matrix, dtype=float))
-    if rank < matrix.shape[1]:
-        pairs = confounded_pairs(table, variables)
-        detail = "; ".join(f"'{a}' is confounded with '{b}'" for a, b in pairs) or "some coefficients are linear combinations of others"
+    try:
+        metadata = design_metadata(counted, list(formulas.values()), reference_levels(design))
+        model = r_model_matrix(settings.design, metadata)
+    except Exception as problem:  # formulaic's parse errors have no common base class
         errors.add(
-            f"the design '{settings.design}' is not full rank ({rank} independent of {matrix.shape[1]} coefficients): "
-            f"{detail}, so their effects cannot be told apart",
-            file=design.sample_sheet,
-            column=", ".join(variables),
-            value=settings.design,
-            expected="a design whose factors vary independently across the counted samples (drop a confounded term)",
-        )
-    elif len(table) <= rank:
-        errors.add(
-            f"the design '{settings.design}' has {rank} coefficients but only {len(table)} counted samples: "
-            "no residual degrees of freedom to estimate dispersion",
+            f"the design '{settings.design}' cannot be built: {str(problem).splitlines()[0]}",
             column="rnaseq.design",
             value=settings.design,
-            expected="more samples than coefficients",
+            expected="a formula such as '~batch + condition' (terms joined by +, interactions with :)",
         )
+        return notes
+    for name in [c for c in metadata.columns if metadata[c].dtype == float]:
+        notes.append(f"rnaseq.design: column '{name}' holds only numbers, so DESeq2 takes it as a continuous covariate "
+                     f"(write C({name}) in the formula to make it a factor)")
+    if model.dropped:
+        notes.append(f"rnaseq.design: the all-zero model columns {', '.join(model.dropped)} are dropped (individuals "
+                     "nested within groups, as the DESeq2 vignette does); the coefficients are "
+                     f"{', '.join(model.names)}, tested by name or weights")
+    problem = full_rank_problem(model, metadata)
+    if problem is not None:
+        factors = [v for v in variables if v in metadata.columns and metadata[v].dtype != float]
+        pairs = confounded_pairs(metadata[factors].astype(str), factors)
+        detail = "".join(f"; '{a}' is confounded with '{b}'" for a, b in pairs)
+        errors.add(problem[0] + detail, file=design.sample_sheet, column=", ".join(variables), value=settings.design,
+                   expected=problem[1])
+        return notes
+    if "rnaseq.reduced" in formulas:
+        from fibroskin.deseq2.lrt import check_nested
+
+        reduced = r_model_matrix(settings.reduced, metadata)
+        try:
+            check_nested(model.matrix, reduced.matrix, design_variables(settings.design),
+                         design_variables(settings.reduced))
+            reduced_problem = full_rank_problem(reduced, metadata)
+            if reduced_problem is not None:
+                raise ValueError(reduced_problem[0])
+        except ValueError as reason:
+            errors.add(f"the reduced design '{settings.reduced}' does not fit the design '{settings.design}': {reason}",
+                       column="rnaseq.reduced", value=settings.reduced,
+                       expected=f"a full-rank formula nested in '{settings.design}' with fewer coefficients, "
+                                "e.g. '~1' or the design without the tested term")
+    empty = np.zeros((0, len(metadata)))
+    for contrast in design.contrasts:
+        if contrast.rnaseq_kind == "levels":
+            values = metadata[contrast.column] if contrast.column in metadata else None
+            levels = set(values.cat.categories) if values is not None and values.dtype == "category" else set()
+            if not {contrast.reference, contrast.target} <= levels:
+                continue  # an absent level or a continuous column is reported by the sheet check
+        try:
+            resolve_contrast(contrast_spec(contrast), model.matrix, metadata, empty, settings.design,
+                             model.user_supplied)
+        except ContrastError as reason:
+            errors.add(f"contrast '{contrast.name}': {reason}", column=f"contrasts.{contrast.family or contrast.name}",
+                       value=contrast.coefficient or ", ".join(contrast.numerator + contrast.denominator) or None,
+                       expected=f"a contrast of the coefficients {', '.join(model.names)}")
+    return notes
 
 
 def check_count_columns(decoded, samples: list[str], errors: ErrorCollector) -> None:
@@ -743,9 +867,10 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
         )
     sheet = design.samples.set_index("sample")
     present = [sample for sample in counted["sample"] if sample in sheet.index]
+    notes = list(rnaseq_input.notes)
     if present:
-        check_design(design, sheet.loc[present], errors)
-    return rnaseq_input.notes
+        notes.extend(check_design(design, sheet.loc[present], errors))
+    return notes
 
 
 def check_sheet_workbook(path: Path, sheet: str | None, errors: ErrorCollector) -> None:

@@ -142,6 +142,14 @@ def spec_of(contrast):
         "target": contrast.target,
         "family": contrast.family,
         "family_levels": list(contrast.family_levels),
+        # the RNA-seq test of the contrast (R's results()): coefficient, list, weights, threshold
+        "coefficient": contrast.coefficient,
+        "numerator": list(contrast.numerator),
+        "denominator": list(contrast.denominator),
+        "list_values": list(contrast.list_values),
+        "weights": [list(w) if isinstance(w, tuple) else w for w in contrast.weights],
+        "lfc_threshold": contrast.lfc_threshold,
+        "alt_hypothesis": contrast.alt_hypothesis,
     }
 
 

@@ -16,9 +16,18 @@ module                    stage (R DESeq2 1.38 function it reproduces)
                           (``estimateDispersionsPriorVar``, with its simulation)
 ``map_dispersions``       MAP dispersions and dispersion outliers
                           (``estimateDispersionsMAP``)
-``irls``                  GLM coefficients (C++ ``fitBeta``)
+``design``                model matrices and coefficient names (``model.matrix``,
+                          ``resultsNames``; nested designs as ``DESeq(full = mm)``)
+``nbinom_glm``            GLM fits (``fitNbinomGLMs``: C++ ``fitBeta``, ``optim`` fallback)
+``irls``                  GLM coefficients for pydeseq2's estimators (``mode="exact"``)
 ``wald``                  standard errors and Wald p-values (``nbinomWaldTest``)
-``cooks``                 outlier replacement and refit (``refitWithoutOutliers``)
+``cooks``                 Cook's distances, outlier replacement and refit
+                          (``calculateCooksDistance``, ``replaceOutliers``,
+                          ``refitWithoutOutliers``)
+``lrt``                   likelihood ratio test (``nbinomLRT``)
+``contrasts``             contrasts in R's four forms (``results(contrast, name)``)
+``thresholds``            tests against a log2 fold-change threshold
+                          (``results(lfcThreshold, altHypothesis)``)
 ``independent_filtering``  p-value adjustment on baseMean (``pvalueAdjustment``)
 ``shrinkage``             apeglm LFC shrinkage (``lfcShrink(type = "apeglm")``)
 ========================  ==============================================================
@@ -32,8 +41,11 @@ chunks, batched linear algebra), ``negative_binomial`` (likelihood, trigamma),
 ``dispersion_optimum`` (the exact optimum of pydeseq2's dispersion loss, ``mode="exact"``),
 ``r_math`` (R's ``lgammafn``, ``digamma``, ``trigamma``; the C library's ``exp``, ``log``,
 ``pow``), ``r_stats`` (R's ``seq``, ``quantile``, ``p.adjust``, ``lowess``, ``hist``,
-``loess``, ``qr``, ``rowSums``/``rowMeans``, ``%*%``) and ``r_random`` (R's random number
-generators).
+``loess``, ``qr``, ``rowSums``/``rowMeans``, ``%*%``), ``r_random`` (R's random number
+generators), ``r_dnbinom`` (R's ``dnbinom``), ``r_lapack`` (the reference LAPACK/BLAS of
+``fitBeta``: Householder QR, triangular solves; LINPACK least squares for ``glm.fit``) and
+``armadillo_linalg`` (Armadillo's ``det``, ``inv``, ``trace`` of the Cox-Reid term).
+:func:`fibroskin.deseq2.results.r_results` is R's ``results()``.
 
 Use it exactly like pydeseq2::
 
@@ -77,13 +89,17 @@ inside the log posterior, sums in sample order and no BLAS or CPU-specific SIMD 
 * The trend by R's ``parametricDispersionFit`` with ``glm.fit``'s own stopping rule; the
   prior variance with R's MAD constant 1.4826, and with 1 to 3 residual degrees of
   freedom by R's seeded simulation (pydeseq2 keeps the MAD estimate there).
-* IRLS and Wald standard errors as R's ``fitBeta`` (ridge ``1e-6`` on the log2 scale,
-  weights from the mean bounded by ``minmu``). Departure: the gene-wise means of designs
-  that are not one factor (``~celltype + dex``) come from this IRLS, not R's
-  ``fitNbinomGLMs``; on airway they differ from R's on a few genes (10 gene-wise
-  dispersions move, LFCs by up to 5e-4).
-* Cook's refit on a ``FastDeseqDataSet`` of the same scheme (R's MAP rules there too).
-* ``results()``'s independent filtering with R's ``lowess``, quantiles and BH.
+* Every GLM as R's ``fitNbinomGLMs`` (:mod:`~fibroskin.deseq2.nbinom_glm`): R's starting
+  values, the C++ ``fitBeta`` IRLS in reference-LAPACK order, R's ``dnbinom`` deviance and
+  convergence rules, the ``optim`` fallback; the gene-wise means of designs that are not
+  one group per coefficient, the Wald fit and both LRT models are R's bit for bit (the
+  ``optim`` genes, a few at 1-2 reads, to ~1e-11: R's L-BFGS-B is not SciPy's). The
+  Cox-Reid term in Armadillo's arithmetic for any number of coefficients. airway
+  ``~celltype + dex``: every dispersion and LFC equal to R's.
+* R's designs (continuous covariates, interactions, nested designs), contrasts
+  (levels, name, list, numeric), threshold tests, LRT, Cook's filter, outlier
+  replacement and refit (``minReplicatesForReplace = 7``), ``results()``'s independent
+  filtering with R's ``lowess``, quantiles and BH.
 
 Each module's docstring names its departures from pydeseq2 0.5.4.
 """

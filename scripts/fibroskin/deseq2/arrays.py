@@ -7,7 +7,8 @@ and the stacked ``(genes, p, p)`` systems are inverted or solved together.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -25,6 +26,23 @@ def gene_chunks(num_genes: int, chunk_size: int) -> Iterator[slice]:
     """Yield gene slices of at most ``chunk_size`` genes, in order."""
     for start in range(0, num_genes, chunk_size):
         yield slice(start, min(start + chunk_size, num_genes))
+
+
+def each_chunk(fit_chunk: Callable[[slice], None], chunks: list[slice], threads: int = 1) -> None:
+    """``fit_chunk(chunk)`` for every chunk: in order, or by ``threads`` threads.
+
+    ``fit_chunk`` writes its genes' results into arrays of the caller, each chunk into its
+    own genes only, so the order in which chunks finish changes nothing (numpy releases
+    the GIL in the array arithmetic that dominates a chunk).
+    """
+    threads = min(int(threads), len(chunks))
+    if threads <= 1:
+        for chunk in chunks:
+            fit_chunk(chunk)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(fit_chunk, chunk) for chunk in chunks]:
+            future.result()
 
 
 def chunk_genes(num_samples: int) -> int:

@@ -19,15 +19,14 @@ import numpy as np
 import pandas as pd
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.preprocessing import deseq2_norm_fit
-from pydeseq2.utils import n_or_more_replicates, robust_method_of_moments_disp, trimmed_mean
-from scipy.stats import f
 
-from fibroskin.deseq2.arrays import chunk_genes, gene_chunks
-from fibroskin.deseq2.cooks import refit_without_outliers
+from fibroskin.deseq2.arrays import chunk_genes, each_chunk, gene_chunks
+from fibroskin.deseq2.cooks import r_cooks_distances, r_max_cooks, r_refit_without_outliers, refit_without_outliers
 from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance
 from fibroskin.deseq2.dispersion_trend import pydeseq2_trend_keep, r_parametric_dispersion_fit
 from fibroskin.deseq2.inference import InferenceMode, VectorizedInference
 from fibroskin.deseq2.map_dispersions import dispersion_outliers
+from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.r_stats import r_row_means
 from fibroskin.deseq2.size_factors import geometric_mean_factors, r_normalization_factors, r_size_factors
 
@@ -229,107 +228,115 @@ class FastDeseqDataSet(DeseqDataSet):
         self.var["_genewise_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
         self.var.loc[non_zero, "_genewise_converged"] = converged
 
-    def fit_LFC(self) -> None:
-        """pydeseq2's LFC fit; with normalization factors, IRLS with R's ``nf`` (``fitNbinomGLMs``)."""
+    def contrast(self, column: str, baseline: str, group_to_compare: str) -> np.ndarray:
+        """The contrast vector of ``group_to_compare`` vs ``baseline`` of ``column`` (pydeseq2's interface).
+
+        For a design given as R's model matrix (:func:`fibroskin.rnaseq.fit_deseq`), the
+        vector over its coefficients as R's ``results(contrast = c(column, group, baseline))``
+        forms it (:func:`fibroskin.deseq2.contrasts.resolve_contrast`); for a formula,
+        pydeseq2's.
+        """
+        if isinstance(self.design, str):
+            return super().contrast(column=column, baseline=baseline, group_to_compare=group_to_compare)
+        from fibroskin.deseq2.contrasts import ContrastSpec, resolve_contrast
+
+        info = self.uns.get("fibroskin", {})
+        resolved = resolve_contrast(ContrastSpec.levels(column, group_to_compare, baseline),
+                                    self.obsm["design_matrix"], self.obs, np.zeros((0, self.n_obs)),
+                                    info.get("design", ""), bool(info.get("user_supplied", False)))
+        return resolved.vector
+
+    def _r_scheme(self) -> bool:
+        return getattr(self, "trend_scheme", "pydeseq2") == "r"
+
+    def _gene_factors(self, genes: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """``(genes, n)`` size or normalization factors of ``genes`` (R's ``getSizeOrNormFactors``)."""
         factors = self.normalization_factors
         if factors is None:
+            factors = np.broadcast_to(self.obs["size_factors"].to_numpy(float)[:, None], self.X.shape)
+        return np.asarray(factors, dtype=float)[:, genes].T
+
+    def fit_LFC(self) -> None:
+        """pydeseq2's LFC fit; with ``trend_scheme="r"`` R's ``nbinomWaldTest`` GLM fit.
+
+        R's ``fitNbinomGLMs`` (:func:`fibroskin.deseq2.nbinom_glm.fit_nbinom_glms`) at the
+        final dispersions, with the size or normalization factors: coefficients, R's fitted
+        means (for Cook's distances) and leverages.
+        """
+        if not self._r_scheme():
             super().fit_LFC()
             return
         if "dispersions" not in self.var:
             self.fit_MAP_dispersions()
         non_zero = self.var["non_zero"].to_numpy()
-        lfc, mu, hat_diagonals, converged = self.inference.irls(
-            counts=self.X[:, self.non_zero_idx],
-            size_factors=factors[:, self.non_zero_idx],
-            design_matrix=self.obsm["design_matrix"].values,
-            disp=self.var.loc[non_zero, "dispersions"].values,
-            min_mu=self.min_mu,
-            beta_tol=self.beta_tol,
-        )
-        columns = self.obsm["design_matrix"].columns
-        self.varm["LFC"] = pd.DataFrame(np.nan, index=self.var_names, columns=columns)
-        self.varm["LFC"].update(pd.DataFrame(lfc, index=self.non_zero_genes, columns=columns))
+        design = self.obsm["design_matrix"]
+        design_values = design.to_numpy(float)
+        genes = np.flatnonzero(non_zero)
+        alpha = self.var.loc[non_zero, "dispersions"].to_numpy(float)
+        beta = np.empty((genes.size, design.shape[1]))
+        mu = np.empty((self.n_obs, genes.size))
+        hat = np.empty((self.n_obs, genes.size))
+        converged = np.empty(genes.size, dtype=bool)
+
+        def fit_chunk(chunk: slice) -> None:
+            # each gene's fit is its own: chunks bound memory and run in threads
+            fit = fit_nbinom_glms(np.asarray(self.X[:, genes[chunk]], dtype=float).T, self._gene_factors(genes[chunk]),
+                                  design_values, alpha[chunk], min_mu=self.min_mu, chunk_size=chunk.stop - chunk.start)
+            beta[chunk], mu[:, chunk], hat[:, chunk], converged[chunk] = (
+                fit.beta_natural, fit.mu.T, fit.hat_diagonals.T, fit.converged)
+
+        each_chunk(fit_chunk, list(gene_chunks(genes.size, chunk_genes(self.n_obs))),
+                   getattr(self.inference, "n_cpus", 1))
+        self.varm["LFC"] = pd.DataFrame(np.nan, index=self.var_names, columns=design.columns)
+        self.varm["LFC"].loc[self.var_names[non_zero], :] = beta
         self.obsm["_mu_LFC"] = mu
-        self.obsm["_hat_diagonals"] = hat_diagonals
+        self.obsm["_hat_diagonals"] = hat
         self.var["_LFC_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
         self.var.loc[non_zero, "_LFC_converged"] = converged
 
     def calculate_cooks(self) -> None:
-        """pydeseq2's Cook's distances, gene chunk by gene chunk (``trend_scheme="r"``).
+        """pydeseq2's Cook's distances; with ``trend_scheme="r"`` R's ``calculateCooksDistance``.
 
-        ``DeseqDataSet.calculate_cooks``'s arithmetic, element by element the same, but
-        computed for a chunk of genes at a time into the ``cooks`` layer: pydeseq2 holds
-        four samples x genes temporaries beside the fit's arrays.
+        Also records R's ``maxCooks`` (``var["r_max_cooks"]``), what ``results()`` filters on.
         """
-        if getattr(self, "trend_scheme", "pydeseq2") != "r":
+        if not self._r_scheme():
             super().calculate_cooks()
             return
         if "dispersions" not in self.var:
             self.fit_MAP_dispersions()
         non_zero = self.var["non_zero"].to_numpy()
-        columns = self.non_zero_idx if isinstance(self.non_zero_idx, slice) else non_zero
-        num_vars = self.obsm["design_matrix"].shape[-1]
-        normed_counts = self.layers["normed_counts"][:, columns]
-        counts = self.X[:, columns]
-        mu = self.obsm["_mu_LFC"]
-        hat = self.obsm["_hat_diagonals"]
-        # with low_memory the means are dropped after this step: each chunk's distances
-        # then take the place of its means, which it has read (one samples x genes array less)
-        in_place = self.low_memory and non_zero.all() and mu.dtype == np.float64 and mu.flags.writeable
-        cooks = mu if in_place else np.empty(mu.shape)
-        samples, genes = mu.shape
-        for sl in gene_chunks(genes, chunk_genes(samples)):
-            dispersions = robust_method_of_moments_disp(normed_counts[:, sl], self.obsm["design_matrix"])
-            squared_pearson_res = counts[:, sl] - mu[:, sl]
-            squared_pearson_res **= 2
-            variance = mu[:, sl] ** 2
-            variance *= dispersions[None, :]
-            variance += mu[:, sl]
-            squared_pearson_res /= variance
-            squared_pearson_res /= num_vars
-            diag_mul = 1 - hat[:, sl]
-            diag_mul **= 2
-            diag_mul = hat[:, sl] / diag_mul
-            squared_pearson_res *= diag_mul
-            cooks[:, sl] = squared_pearson_res
-        del normed_counts, counts, mu, hat
+        design = self.obsm["design_matrix"].to_numpy(float)
+        genes = np.flatnonzero(non_zero)
+        mu, hat = self.obsm["_mu_LFC"], self.obsm["_hat_diagonals"]
+        cooks = np.empty((genes.size, self.n_obs))
+        # a gene's distances are its own: by chunks of genes, no samples x genes temporaries
+        for chunk in gene_chunks(genes.size, chunk_genes(self.n_obs)):
+            counts = np.asarray(self.X[:, genes[chunk]], dtype=float).T
+            normed = counts / self._gene_factors(genes[chunk])
+            cooks[chunk] = r_cooks_distances(counts, normed, mu[:, chunk].T, hat[:, chunk].T, design)
+        del counts, normed, mu, hat
         if self.low_memory:
             del self.obsm["_mu_LFC"]
             del self.obsm["_hat_diagonals"]
+        max_cooks = np.full(self.n_vars, np.nan)
+        max_cooks[non_zero] = r_max_cooks(cooks, design)
+        self.var["r_max_cooks"] = max_cooks
         if non_zero.all():
-            self.layers["cooks"] = cooks
+            self.layers["cooks"] = cooks.T
         else:
             self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
-            self.layers["cooks"][:, non_zero] = cooks
+            self.layers["cooks"][:, non_zero] = cooks.T
 
-    def _replace_outliers(self) -> None:
-        """pydeseq2's outlier replacement; with normalization factors, R's (``replaceOutliers``).
+    def refit(self) -> None:
+        """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``replaceOutliers`` and ``refitWithoutOutliers``.
 
-        R replaces an outlier count by ``as.integer(trimmed mean of counts / nf * nf)`` of
-        its own gene and sample, where size factors give ``... * sizeFactor``.
+        See :func:`fibroskin.deseq2.cooks.r_refit_without_outliers` (with normalization
+        factors where R has them).
         """
-        factors = self.normalization_factors
-        if factors is None:
-            super()._replace_outliers()
+        if not self._r_scheme():
+            super().refit()
             return
-        if "cooks" not in self.layers:
-            self.calculate_cooks()
-        num_samples, num_vars = self.n_obs, self.obsm["design_matrix"].shape[1]
-        self.obs["replaceable"] = n_or_more_replicates(self.obsm["design_matrix"], self.min_replicates).values
-        if self.obs["replaceable"].sum() == 0:
-            self.var["replaced"] = np.full(self.n_vars, False)
-            return
-        outlier = self.layers["cooks"] > f.ppf(0.99, num_vars, num_samples - num_vars)
-        self.var["replaced"] = outlier.any(axis=0)
-        if not self.var["replaced"].any():
-            return
-        replaced = self.var["replaced"].to_numpy()
-        self.counts_to_refit = self[:, replaced].copy()
-        gene_factors = factors[:, replaced]
-        trimmed = np.asarray(trimmed_mean(self.counts_to_refit.X / gene_factors, trim=0.2, axis=0))
-        replacement = (trimmed[None, :] * gene_factors).astype(int)
-        take = self.obs["replaceable"].values[:, None] & outlier[:, replaced]
-        self.counts_to_refit.X[take] = replacement[take]
+        r_refit_without_outliers(self)
 
     def _refit_without_outliers(self) -> None:
         """R's ``refitWithoutOutliers`` on a data set of this class, scheme and backend.

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from fibroskin.deseq2.arrays import batched_inv
+from fibroskin.deseq2 import armadillo_linalg
 from fibroskin.deseq2.r_math import c_exp, c_log, c_pow, digamma, lgammafn
 from fibroskin.deseq2.r_stats import r_seq_length_out
 
@@ -113,23 +113,15 @@ class GramPlan:
 
 
 def _determinant(gram: np.ndarray) -> np.ndarray:
-    """``det`` as Armadillo computes it: ``a d - c b`` for 2 x 2, else by LU (NumPy's)."""
-    if gram.shape[-1] == 2:
-        return gram[:, 0, 0] * gram[:, 1, 1] - gram[:, 1, 0] * gram[:, 0, 1]
-    with np.errstate(invalid="ignore", over="ignore"):
-        return np.linalg.det(gram)
+    """``det`` as Armadillo 12 computes it (:func:`fibroskin.deseq2.armadillo_linalg.det`)."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return armadillo_linalg.det(gram)
 
 
 def _trace_of_inverse_times(gram: np.ndarray, d_gram: np.ndarray) -> np.ndarray:
-    """``trace(b.i() * db)`` as DESeq2's C++ computes it for 2 x 2 (else NumPy's)."""
-    if gram.shape[-1] == 2:
-        det = _determinant(gram)
-        inv_00, inv_01 = gram[:, 1, 1] / det, -gram[:, 0, 1] / det
-        inv_10, inv_11 = -gram[:, 1, 0] / det, gram[:, 0, 0] / det
-        return (inv_00 * d_gram[:, 0, 0] + inv_01 * d_gram[:, 1, 0]) + (
-            inv_10 * d_gram[:, 0, 1] + inv_11 * d_gram[:, 1, 1]
-        )
-    return np.trace(batched_inv(gram) @ d_gram, axis1=1, axis2=2)
+    """``trace(b.i() * db)`` as DESeq2's C++ computes it with Armadillo 12 and reference LAPACK."""
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        return armadillo_linalg.trace_of_product(armadillo_linalg.inv(gram), d_gram)
 
 
 def sum_over_samples(terms: np.ndarray) -> np.ndarray:

@@ -24,6 +24,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from fibroskin.deseq2.r_lapack import linpack_least_squares
+from fibroskin.deseq2.r_math import c_log
+
 if TYPE_CHECKING:
     from pydeseq2.inference import Inference
 
@@ -169,7 +172,7 @@ def r_parametric_dispersion_fit(
     for _ in range(11):
         residuals = disps / (coefs[0] + coefs[1] / means)
         good = (residuals > 1e-4) & (residuals < 15)
-        x = np.column_stack([np.ones(good.sum()), 1.0 / means[good]])
+        x = np.column_stack([np.ones(int(good.sum())), 1.0 / means[good]])
         new, converged = r_glm_gamma_identity(x, disps[good], start=coefs)
         if new is None or not (new > 0).all():
             return None
@@ -179,15 +182,28 @@ def r_parametric_dispersion_fit(
     return None
 
 
+def _r_sum(values: np.ndarray) -> float:
+    """R's ``sum``: accumulated in order in ``long double``, then rounded."""
+    return float(np.cumsum(np.asarray(values, dtype=np.longdouble))[-1]) if len(values) else 0.0
+
+
+def _gamma_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    """``sum(Gamma()$dev.resids(y, mu, 1))`` with R's arithmetic."""
+    return _r_sum(-2.0 * (c_log(y / mu) - (y - mu) / mu))
+
+
 def r_glm_gamma_identity(
     x: np.ndarray, y: np.ndarray, start: np.ndarray, epsilon: float = 1e-8, maxit: int = 25
 ) -> tuple[np.ndarray | None, bool]:
     """``glm(y ~ x, family = Gamma(link = "identity"), start = start)`` as R's ``glm.fit``.
 
-    Fisher scoring (weighted least squares with weights ``1/mu^2``, working response
-    ``y``) from ``start``, stopping as ``glm.fit`` does: when the gamma deviance changes
-    by less than ``epsilon * (|dev| + 0.1)`` (``glm.control`` defaults), so the
-    coefficients are R's, not merely the optimum's to a tighter tolerance.
+    Fisher scoring with R's own arithmetic: each step is the LINPACK least-squares fit
+    (``Cdqrls``, :func:`fibroskin.deseq2.r_lapack.linpack_least_squares`) of ``z * w`` on
+    ``x * w`` with ``w = sqrt(1 / mu^2)`` and working response ``z = eta + (y - mu)``, the
+    linear predictor by reference ``dgemv``, the deviance summed by R's ``sum``
+    (``long double``); a step that makes a mean non-positive is halved towards the
+    previous coefficients, as ``glm.fit`` does; it stops when the deviance changes by
+    less than ``epsilon * (|dev| + 0.1)``. So the coefficients are R's to the last bit.
 
     Parameters
     ----------
@@ -203,27 +219,45 @@ def r_glm_gamma_identity(
     Returns
     -------
     coefficients : ndarray or None
-        ``None`` if a fitted mean became non-positive (R stops with an error there).
+        ``None`` where R stops with an error (no valid start, or a step it cannot correct).
     converged : bool
         ``fit$converged``.
     """
 
-    def deviance(mu: np.ndarray) -> float:
-        return float(np.sum(-2.0 * (np.log(y / mu) - (y - mu) / mu)))
+    def predictor(coefs: np.ndarray) -> np.ndarray:
+        eta = np.zeros(x.shape[0])
+        for j in range(x.shape[1]):
+            eta = eta + coefs[j] * x[:, j]
+        return eta
 
-    coefs = np.asarray(start, dtype=float)
-    mu = x @ coefs
-    if (mu <= 0).any():
+    def valid(mu: np.ndarray) -> bool:
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+    coef_old = np.asarray(start, dtype=float)
+    coefs = coef_old.copy()
+    mu = predictor(coefs)
+    if not valid(mu):
         return None, False
-    dev_old = deviance(mu)
+    dev_old = _gamma_deviance(y, mu)
+    tol = min(1e-7, epsilon / 1000)
     for _ in range(maxit):
-        sqrt_w = 1.0 / mu
-        coefs = np.linalg.lstsq(x * sqrt_w[:, None], y * sqrt_w, rcond=None)[0]
-        mu = x @ coefs
-        if (mu <= 0).any():
-            return None, False
-        dev = deviance(mu)
+        eta = mu
+        z = eta + (y - mu)
+        w = np.sqrt(1.0 / (mu * mu))
+        coefs = linpack_least_squares(x * w[:, None], z * w, tol)
+        mu = predictor(coefs)
+        dev = _gamma_deviance(y, mu) if valid(mu) else np.nan
+        if not np.isfinite(dev) or not valid(mu):
+            for _halving in range(maxit):
+                coefs = (coefs + coef_old) / 2
+                mu = predictor(coefs)
+                if valid(mu):
+                    break
+            else:
+                return None, False
+            dev = _gamma_deviance(y, mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             return coefs, True
         dev_old = dev
+        coef_old = coefs
     return coefs, False

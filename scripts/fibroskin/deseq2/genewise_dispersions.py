@@ -200,3 +200,60 @@ def r_moments_dispersions(normed_counts: np.ndarray, size_factors: np.ndarray) -
     base_mean = r_row_means(normed_counts)
     base_var = r_row_vars(normed_counts)
     return (base_var - xim * base_mean) / (base_mean * base_mean)
+
+
+def r_estimate_genewise(
+    counts: np.ndarray,
+    normalization_factors: np.ndarray,
+    design_matrix: np.ndarray,
+    min_disp: float,
+    max_disp: float,
+    min_mu: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``estimateDispersionsGeneEst`` (``niter = 1``) on genes with a non-zero count.
+
+    Starting values ``pmin(roughDisp, momentsDisp)`` bounded to ``[min_disp, max_disp]``;
+    means from ``linearModelMu`` when the design has one group per coefficient, else from
+    ``fitNbinomGLMs`` at the starting dispersions; means bounded below by ``min_mu``; then
+    :func:`r_genewise_dispersions`. (The main fit reaches the same steps through pydeseq2's
+    ``fit_genewise_dispersions``; the Cook's refit calls this directly.)
+
+    Parameters
+    ----------
+    counts : ndarray
+        ``(genes, n)``.
+    normalization_factors : ndarray
+        ``(genes, n)``, or ``(n,)`` size factors.
+    design_matrix : ndarray
+        ``(n, p)``.
+    min_disp, max_disp, min_mu : float
+        R's ``minDisp``, ``max(10, ncol)``, ``minmu``.
+
+    Returns
+    -------
+    dispersions : ndarray
+        ``(genes,)`` gene-wise dispersions.
+    mu : ndarray
+        ``(genes, n)`` the bounded means the line search used (R's ``assays(dds)$mu``).
+    """
+    from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
+
+    counts = np.asarray(counts, dtype=float)
+    x = np.asarray(design_matrix, dtype=float)
+    nf = np.broadcast_to(np.asarray(normalization_factors, dtype=float), counts.shape)
+    normed = counts / nf
+    size_factors = np.asarray(normalization_factors, dtype=float)
+    if size_factors.ndim == 1:
+        moments = r_moments_dispersions(normed, size_factors)
+    else:
+        # momentsDispEstimate with normalization factors: xim = mean(1 / colMeans(nf))
+        moments = r_moments_dispersions(normed, r_row_means(nf.T))
+    alpha_init = np.clip(np.minimum(r_rough_dispersions(normed, x), moments), min_disp, max_disp)
+    groups = len(np.unique(x, axis=0))
+    if groups == x.shape[1]:
+        mu = r_linear_model_mu(normed, x) * nf
+    else:
+        mu = fit_nbinom_glms(counts, nf, x, alpha_init, min_mu=min_mu).mu
+    mu = np.maximum(mu, min_mu)
+    dispersions, _ = r_genewise_dispersions(counts, mu, x, alpha_init, min_disp, max_disp)
+    return dispersions, mu

@@ -21,7 +21,6 @@ these are off the hot path.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -29,7 +28,7 @@ import pandas as pd
 from pydeseq2 import utils as pd_utils
 from pydeseq2.inference import Inference
 
-from fibroskin.deseq2.arrays import chunk_genes, gene_chunks
+from fibroskin.deseq2.arrays import chunk_genes, each_chunk, gene_chunks
 from fibroskin.deseq2.dispersion_optimum import minimise_log_dispersion
 from fibroskin.deseq2.dispersion_trend import fit_gamma_identity_glm, stock_gamma_trend
 from fibroskin.deseq2.genewise_dispersions import (
@@ -40,8 +39,9 @@ from fibroskin.deseq2.genewise_dispersions import (
     r_rough_dispersions,
     rough_dispersions,
 )
-from fibroskin.deseq2.irls import R_IRLS_MAXIT, R_LARGE, R_RIDGE, irls_chunk, irls_start, r_optim_beta
+from fibroskin.deseq2.irls import R_RIDGE, irls_chunk
 from fibroskin.deseq2.map_dispersions import r_map_dispersions
+from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.shrinkage import apeglm_map_chunk
 from fibroskin.deseq2.wald import R_MIN_MU, wald_pvalues, wald_standard_errors
 
@@ -115,19 +115,8 @@ class VectorizedInference(Inference):
         return list(gene_chunks(num_genes, size))
 
     def _each_chunk(self, fit_chunk: Callable[[slice], None], chunks: list[slice]) -> None:
-        """``fit_chunk(chunk)`` for every chunk: in order, or by ``n_cpus`` threads.
-
-        ``fit_chunk`` writes its genes' results into arrays of the caller, each chunk
-        into its own genes only, so the order in which chunks finish changes nothing.
-        """
-        threads = min(self._n_cpus, len(chunks))
-        if threads <= 1:
-            for chunk in chunks:
-                fit_chunk(chunk)
-            return
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            for future in [pool.submit(fit_chunk, chunk) for chunk in chunks]:
-                future.result()
+        """``fit_chunk(chunk)`` for every chunk, by ``n_cpus`` threads (:func:`~fibroskin.deseq2.arrays.each_chunk`)."""
+        each_chunk(fit_chunk, chunks, self._n_cpus)
 
     # -- initial estimates ----------------------------------------------------------
 
@@ -210,18 +199,21 @@ class VectorizedInference(Inference):
         hat = np.empty((num_samples, num_genes))
         converged = np.empty(num_genes, dtype=bool)
         r_rules = self.mode == "r"
-        if r_rules:
-            maxiter = R_IRLS_MAXIT
 
         def fit_chunk(sl: slice) -> None:
             chunk_counts = np.asarray(counts[:, sl], dtype=float).T
             chunk_factors = size_factors[:, sl].T if per_gene else size_factors
-            b, m, h, c = irls_chunk(
-                chunk_counts, chunk_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter, r_rules=r_rules,
-            )
             if r_rules:
-                self._r_optim_fallback(chunk_counts, chunk_factors, design_matrix, disp[sl], b, m, c)
+                # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit; each
+                # gene's fit is its own, so chunks change nothing but memory
+                fit = fit_nbinom_glms(chunk_counts, chunk_factors, design_matrix, disp[sl], min_mu=min_mu,
+                                      chunk_size=sl.stop - sl.start)
+                b, m, h, c = fit.beta_natural, fit.mu, fit.hat_diagonals, fit.converged
+            else:
+                b, m, h, c = irls_chunk(
+                    chunk_counts, chunk_factors, design_matrix,
+                    disp[sl], min_mu, beta_tol, max_beta, maxiter,
+                )
             beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
 
         self._each_chunk(fit_chunk, self._chunks(num_genes, num_samples))
@@ -235,29 +227,6 @@ class VectorizedInference(Inference):
                     optimizer=optimizer, maxiter=maxiter,
                 )
         return beta, mu, hat, converged
-
-    @staticmethod
-    def _r_optim_fallback(counts: np.ndarray, factors: np.ndarray, design_matrix: np.ndarray, disp: np.ndarray,
-                          beta: np.ndarray, mu: np.ndarray, converged: np.ndarray) -> None:
-        """R's ``fitNbinomGLMsOptim`` for the genes IRLS did not converge, in place.
-
-        The start is R's: the last IRLS iterate on the log2 scale when all its entries are
-        finite and below 30 in absolute value, else IRLS's own starting values (which R
-        passes unconverted). The means are recomputed from optim's coefficients, the
-        leverages stay those of the last IRLS iterate, as in R.
-        """
-        not_converged = np.flatnonzero(~converged)
-        if not not_converged.size:
-            return
-        gene_factors = np.broadcast_to(factors, counts.shape)
-        starts = irls_start(counts[not_converged], gene_factors[not_converged], design_matrix)
-        for row, gene in enumerate(not_converged):
-            last = beta[gene] / np.log(2)
-            stable = np.isfinite(last).all() and (np.abs(last) < R_LARGE).all()
-            start = last if stable else starts[row]
-            beta[gene], converged[gene] = r_optim_beta(counts[gene], gene_factors[gene], design_matrix,
-                                                       float(disp[gene]), start)
-            mu[gene] = gene_factors[gene] * np.exp(design_matrix @ beta[gene])
 
     # -- dispersions ----------------------------------------------------------------
 
@@ -333,7 +302,10 @@ class VectorizedInference(Inference):
         alpha = np.empty(num_genes)
         def fit_chunk(sl: slice) -> None:
             c = np.asarray(counts[:, sl], dtype=float).T
-            m = np.asarray(mu[:, sl], dtype=float).T
+            # R bounds the means of both searches below by minmu (estimateDispersionsGeneEst's
+            # fitMu[fitMu < minmu] <- minmu); the GLM means of designs that are not one
+            # group per coefficient arrive unbounded
+            m = np.maximum(np.asarray(mu[:, sl], dtype=float).T, R_MIN_MU)
             if prior_disp_var is None:
                 alpha[sl], _ = r_genewise_dispersions(c, m, design_matrix, alpha_hat[sl],
                                                       min_disp, max_disp)

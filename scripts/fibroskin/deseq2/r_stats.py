@@ -410,9 +410,29 @@ def r_qr_q_and_r_inverse(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``qr.Q(qr(x))`` and ``solve(qr.R(qr(x)))`` for a full-rank design, with R's arithmetic.
 
+    See :func:`r_qr_q_and_r`; ``solve`` of the triangular factor is LAPACK's ``dgesv``,
+    whose LU of a triangular matrix is itself, so back substitution as ``dtrsm``.
+    """
+    q, triangular = r_qr_q_and_r(x, tol)
+    p = triangular.shape[0]
+    r_inverse = np.eye(p)
+    for j in range(p):
+        for k in range(p - 1, -1, -1):
+            if r_inverse[k, j] != 0.0:
+                r_inverse[k, j] = r_inverse[k, j] / triangular[k, k]
+                for i in range(k):
+                    r_inverse[i, j] = r_inverse[i, j] - r_inverse[k, j] * triangular[i, k]
+    return q, r_inverse
+
+
+def r_qr_q_and_r(
+    x: NDArray[np.float64], tol: float = 1e-7
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``qr.Q(qr(x))`` and ``qr.R(qr(x))`` for a full-rank design, with R's arithmetic.
+
     LINPACK's ``dqrdc2`` (R's ``qr``: Householder reflections, reference BLAS ``dnrm2``,
-    ``ddot``, ``daxpy``), ``dqrsl`` applying them to the identity (``qr.Q``) and LAPACK's
-    ``dgesv`` on the triangular factor (``solve``), operation for operation.
+    ``ddot``, ``daxpy``) and ``dqrsl`` applying them to the identity (``qr.Q``), operation
+    for operation.
 
     Parameters
     ----------
@@ -425,8 +445,8 @@ def r_qr_q_and_r_inverse(
     -------
     q : ndarray
         ``(n, p)``.
-    r_inverse : ndarray
-        ``(p, p)``.
+    r : ndarray
+        ``(p, p)`` upper triangular.
     """
     qr = np.array(x, dtype=float)
     n, p = qr.shape
@@ -469,16 +489,7 @@ def r_qr_q_and_r_inverse(
             t = -_blas_ddot(qr[col:, col], q[col:, j]) / qr[col, col]
             q[col:, j] = q[col:, j] + t * qr[col:, col]
             qr[col, col] = saved
-    # solve(R): LU of a triangular matrix is itself; back substitution as dtrsm
-    triangular = np.triu(qr[:p, :p])
-    r_inverse = np.eye(p)
-    for j in range(p):
-        for k in range(p - 1, -1, -1):
-            if r_inverse[k, j] != 0.0:
-                r_inverse[k, j] = r_inverse[k, j] / triangular[k, k]
-                for i in range(k):
-                    r_inverse[i, j] = r_inverse[i, j] - r_inverse[k, j] * triangular[i, k]
-    return q, r_inverse
+    return q, np.triu(qr[:p, :p])
 
 
 def r_matprod(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:

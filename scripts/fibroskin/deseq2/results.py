@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from pydeseq2.ds import DeseqStats
 
+from fibroskin.deseq2.contrasts import ContrastSpec
 from fibroskin.deseq2.independent_filtering import independent_filtering
+
+if TYPE_CHECKING:
+    from pydeseq2.dds import DeseqDataSet
 
 
 def r_faithful_padj(stats: DeseqStats) -> pd.Series:
@@ -138,3 +143,135 @@ class RFaithfulDeseqStats(DeseqStats):
         if not hasattr(self, "p_values"):
             self.run_wald_test()
         self.padj = independent_filtering(self.base_mean, self.p_values, self.alpha)
+
+
+def _contrast_standard_errors(dds: DeseqDataSet, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``sqrt(c' Sigma c)`` on the log2 scale as R's ``fitBeta`` computes it (ridge sandwich).
+
+    The covariance is taken at the fitted means ``nf exp(X beta)`` bounded below by
+    ``minmu`` (R's ``getContrast``, and ``betaSE`` of ``nbinomWaldTest``).
+    """
+    from fibroskin.deseq2.nbinom_glm import LOG2_E, natural_ridge, r_exp
+    from fibroskin.deseq2.r_lapack import matrix_times_vectors
+
+    x = dds.obsm["design_matrix"].to_numpy(float)
+    beta = dds.varm["LFC"].to_numpy(float)[rows]
+    mu = np.maximum(dds._gene_factors(rows) * r_exp(matrix_times_vectors(x, beta)), dds.min_mu)
+    alpha = dds.var["dispersions"].to_numpy(float)[rows]
+    w = mu / (1.0 + alpha[:, None] * mu)
+    gram = np.einsum("gs,si,sj->gij", w, x, x)
+    inv = np.linalg.inv(gram + np.diag(natural_ridge(x.shape[1])))
+    sigma = inv @ gram @ inv
+    return LOG2_E * np.sqrt(np.maximum(np.einsum("i,gij,j->g", vector, sigma, vector), 0.0))
+
+
+def cooks_outliers(dds: DeseqDataSet, formula: str) -> np.ndarray:
+    """Genes whose p-value R's ``results()`` sets to NA: ``maxCooks > qf(0.99, p, m - p)``.
+
+    For a design of one two-level factor, R keeps a gene whose count at its largest Cook's
+    distance is exceeded by three or more other counts (pydeseq2 applies that rule to
+    every design).
+    """
+    from scipy.stats import f as f_distribution
+
+    from fibroskin.deseq2.design import design_variables
+
+    design = dds.obsm["design_matrix"]
+    m, p = design.shape
+    cutoff = f_distribution.ppf(0.99, p, m - p)
+    with np.errstate(invalid="ignore"):
+        outlier = dds.var["r_max_cooks"].to_numpy(float) > cutoff
+    variables = design_variables(formula)
+    if outlier.any() and len(variables) == 1 and variables[0] in dds.obs:
+        values = dds.obs[variables[0]]
+        if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories) == 2:
+            counts = np.asarray(dds.X, dtype=float)
+            cooks = np.asarray(dds.layers["cooks"], dtype=float)
+            for gene in np.flatnonzero(outlier):
+                column = cooks[:, gene]
+                out_count = counts[np.nanargmax(column), gene]
+                if (counts[:, gene] > out_count).sum() >= 3:
+                    outlier[gene] = False
+    return outlier
+
+
+def r_results(
+    dds: DeseqDataSet,
+    contrast: ContrastSpec,
+    alpha: float = 0.1,
+    lfc_threshold: float = 0.0,
+    alt_hypothesis: str = "greaterAbs",
+) -> pd.DataFrame:
+    """R DESeq2's ``results()`` on a :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet` (``trend_scheme="r"``).
+
+    ``results(dds, contrast | name, lfcThreshold, altHypothesis, alpha)``: the contrast's
+    log2 fold change and standard error (one coefficient's, or ``getContrast``'s), the Wald
+    statistic and p-value, or the LRT's when the fit ran one
+    (:mod:`fibroskin.deseq2.lrt`); R's threshold tests (:mod:`fibroskin.deseq2.thresholds`);
+    LFC, statistic and p-value 0, 0, 1 where every compared count is zero; the Cook's
+    filter (:func:`cooks_outliers`); genes whose counts became all zero after outlier
+    replacement reported as 0 / 1; then independent filtering and BH
+    (:mod:`fibroskin.deseq2.independent_filtering`).
+
+    Parameters
+    ----------
+    dds : FastDeseqDataSet
+        Fitted by :func:`fibroskin.rnaseq.fit_deseq` (its ``uns["fibroskin"]`` records the
+        formula and whether the model matrix is user-supplied).
+    contrast : ContrastSpec
+    alpha : float
+        R's ``alpha``.
+    lfc_threshold : float
+        R's ``lfcThreshold`` (log2).
+    alt_hypothesis : str
+        R's ``altHypothesis``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by gene: ``baseMean``, ``log2FoldChange``, ``lfcSE``, ``stat``, ``pvalue``,
+        ``padj``.
+    """
+    from scipy.stats import norm
+
+    from fibroskin.deseq2.contrasts import resolve_contrast
+    from fibroskin.deseq2.nbinom_glm import LOG2_E
+    from fibroskin.deseq2.thresholds import threshold_test
+
+    info = dds.uns.get("fibroskin", {})
+    formula = info.get("design", "")
+    test = info.get("test", "wald")
+    if test == "lrt" and not (lfc_threshold == 0 and alt_hypothesis == "greaterAbs"):
+        raise ValueError("tests of log fold change above or below a threshold must be Wald tests (R's results())")
+    counts = np.asarray(dds.X, dtype=float).T
+    resolved = resolve_contrast(contrast, dds.obsm["design_matrix"], dds.obs, counts, formula,
+                                bool(info.get("user_supplied", False)))
+    num_genes = dds.n_vars
+    lfc = np.full(num_genes, np.nan)
+    se = np.full(num_genes, np.nan)
+    beta = dds.varm["LFC"].to_numpy(float)
+    rows = np.flatnonzero(np.isfinite(beta).all(axis=1) & np.isfinite(dds.var["dispersions"].to_numpy(float)))
+    if resolved.coefficient is not None:
+        lfc[rows] = resolved.sign * (LOG2_E * beta[rows, resolved.coefficient])
+    else:
+        lfc[rows] = LOG2_E * (beta[rows] @ resolved.vector)
+    se[rows] = _contrast_standard_errors(dds, resolved.vector, rows)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stat = lfc / se
+    pvalue = 2 * norm.sf(np.abs(stat))
+    if resolved.all_zero is not None:
+        all_zero = resolved.all_zero & ~(counts.sum(axis=1) == 0)
+        lfc[all_zero], stat[all_zero], pvalue[all_zero] = 0.0, 0.0, 1.0
+    if test == "lrt":
+        stat = dds.var["lrt_stat"].to_numpy(float).copy()
+        pvalue = dds.var["lrt_pvalue"].to_numpy(float).copy()
+    if not (lfc_threshold == 0 and alt_hypothesis == "greaterAbs"):
+        stat, pvalue = threshold_test(lfc, se, lfc_threshold, alt_hypothesis)
+    pvalue[cooks_outliers(dds, formula)] = np.nan
+    base_mean = dds.var["_normed_means"].to_numpy(float)
+    now_zero = dds.var["replaced"].to_numpy(bool) & (base_mean == 0) if "replaced" in dds.var else np.zeros(num_genes, bool)
+    lfc[now_zero], se[now_zero], stat[now_zero], pvalue[now_zero] = 0.0, 0.0, 0.0, 1.0
+    table = pd.DataFrame({"baseMean": base_mean, "log2FoldChange": lfc, "lfcSE": se, "stat": stat,
+                          "pvalue": pvalue}, index=dds.var_names)
+    table["padj"] = independent_filtering(table["baseMean"], table["pvalue"], alpha)
+    return table

@@ -1166,6 +1166,126 @@ case(
     messages=["contrast 'lesional_vs_healthy' compares levels of 'condition', which the design '~batch' does not contain"],
 )
 
+# Paired lesional / non-lesional skin of two patients, four more lesional patients, four
+# healthy donors: the example's 12 samples relabelled.
+NESTED_SHEET = join(
+    ["sample\tcondition\tpatient\tbatch\tgroup\tind\tlesion"]
+    + [f"H0{i}\thealthy\tdonor_H0{i}\trun{1 + (i > 2)}\thealthy\t1\tnon-lesional" for i in range(1, 5)]
+    + ["H05\tnon-lesional\tP1\trun2\tpatient\t1\tnon-lesional", "H06\tnon-lesional\tP2\trun2\tpatient\t2\tnon-lesional",
+       "L01\tlesional\tP1\trun1\tpatient\t1\tlesional", "L02\tlesional\tP2\trun1\tpatient\t2\tlesional"]
+    + [f"L0{i}\tlesional\tP{i}\trun{1 + (i > 4)}\tpatient\t{i}\tlesional" for i in range(3, 7)]
+)
+case(
+    "design_patients_and_healthy_donors",
+    "Paired lesional / non-lesional skin of patients plus unpaired healthy donors, design '~patient + condition': "
+    "each healthy donor is a patient level of one sample, so the healthy level duplicates them.",
+    files={"samples.tsv": NESTED_SHEET},
+    config={"rnaseq": {"design": "~patient + condition"}, "qpcr": None},
+    messages=["the design '~patient + condition' is not full rank", "the model columns",
+              "patient_donor_H02_vs_P1", "individuals nested within groups",
+              "'~group + group:C(ind) + group:lesion'"],
+)
+case(
+    "design_nested_with_levels_contrast",
+    "The nested coding of patients and donors, tested as target vs reference of 'lesion' (no such coefficient: "
+    "the model matrix is R's user-supplied kind).",
+    files={"samples.tsv": NESTED_SHEET},
+    config={"rnaseq": {"design": "~group + group:C(ind) + group:lesion"}, "qpcr": None,
+            "contrasts": {"lesional_vs_healthy": None,
+                          "lesional_vs_non-lesional": {"column": "lesion", "reference": "non-lesional",
+                                                       "target": "lesional"}}},
+    messages=["contrast 'lesional_vs_non-lesional': only list and numeric contrasts (or a coefficient name) are "
+              "supported for a user-supplied model matrix",
+              "expected a contrast of the coefficients Intercept, grouppatient"],
+)
+case(
+    "design_nested_by_coefficient",
+    "The nested coding tested by its coefficient: accepted, with a note on the dropped all-zero columns.",
+    files={"samples.tsv": NESTED_SHEET},
+    config={"rnaseq": {"design": "~group + group:C(ind) + group:lesion"}, "qpcr": None,
+            "contrasts": {"lesional_vs_healthy": None,
+                          "lesional_vs_non-lesional": {"column": "lesion", "reference": "non-lesional",
+                                                       "target": "lesional", "name": "grouppatient.lesionlesional"}}},
+    expect="accept",
+    messages=["rnaseq.design: the all-zero model columns grouphealthy.ind2", "are dropped (individuals nested within "
+              "groups"],
+)
+case(
+    "design_continuous_covariate",
+    "An age column of numbers in '~age + condition': accepted, as a continuous covariate, with a note.",
+    files={"samples.tsv": join([lines(SHEET)[0] + "\tage"] + [row + f"\t{30 + 3 * n}" for n, row in
+                                                              enumerate(lines(SHEET)[1:])])},
+    config={"rnaseq": {"design": "~age + condition"}, "qpcr": None},
+    expect="accept",
+    messages=["rnaseq.design: column 'age' holds only numbers, so DESeq2 takes it as a continuous covariate"],
+)
+case(
+    "contrast_coefficient_unknown",
+    "The coefficient to test is misspelled ('healty').",
+    config={"qpcr": None, "contrasts": {"lesional_vs_healthy": {"column": "condition", "reference": "healthy",
+                                                                "target": "lesional",
+                                                                "name": "condition_lesional_vs_healty"}}},
+    messages=["column 'contrasts.lesional_vs_healthy': contrast 'lesional_vs_healthy': 'condition_lesional_vs_healty' "
+              "is not a coefficient of the fit (resultsNames: Intercept, condition_lesional_vs_healthy)"],
+)
+case(
+    "contrast_weights_wrong_length",
+    "A numeric contrast with three weights for a design of two coefficients.",
+    config={"qpcr": None, "contrasts": {"lesional_vs_healthy": {"column": "condition", "reference": "healthy",
+                                                                "target": "lesional", "weights": [0, 1, 1]}}},
+    messages=["a numeric contrast needs one weight per coefficient (2: Intercept, condition_lesional_vs_healthy), got 3"],
+)
+case(
+    "contrast_two_tests",
+    "A contrast that names a coefficient and also gives weights.",
+    config={"qpcr": None, "contrasts": {"lesional_vs_healthy": {
+        "column": "condition", "reference": "healthy", "target": "lesional",
+        "name": "condition_lesional_vs_healthy", "weights": [0, 1]}}},
+    messages=["column 'contrasts.lesional_vs_healthy': contrast 'lesional_vs_healthy' gives name and weights: one "
+              "RNA-seq test per contrast"],
+)
+case(
+    "contrast_less_abs_without_threshold",
+    "alt_hypothesis lessAbs (is the change smaller than a threshold?) without a threshold.",
+    config={"qpcr": None, "contrasts": {"lesional_vs_healthy": {
+        "column": "condition", "reference": "healthy", "target": "lesional", "alt_hypothesis": "lessAbs"}}},
+    messages=["column 'contrasts.lesional_vs_healthy.lfc_threshold': contrast 'lesional_vs_healthy' tests "
+              "alt_hypothesis lessAbs with lfc_threshold 0 (found: 0); expected a positive lfc_threshold"],
+)
+case(
+    "lrt_without_reduced",
+    "rnaseq.test: lrt without the reduced design.",
+    config={"qpcr": None, "rnaseq": {"test": "lrt"}},
+    messages=["column 'rnaseq.reduced': rnaseq.test is lrt but no reduced design is given"],
+)
+case(
+    "lrt_with_threshold",
+    "A log2 fold-change threshold under the likelihood ratio test.",
+    config={"qpcr": None, "rnaseq": {"test": "lrt", "reduced": "~1"}, "contrasts": {"lesional_vs_healthy": {
+        "column": "condition", "reference": "healthy", "target": "lesional", "lfc_threshold": 1}}},
+    messages=["contrast 'lesional_vs_healthy' sets lfc_threshold / alt_hypothesis but rnaseq.test is lrt"],
+)
+case(
+    "lrt_reduced_not_nested",
+    "The reduced design '~batch' names a column the design '~condition' does not have.",
+    config={"qpcr": None, "rnaseq": {"test": "lrt", "reduced": "~batch"}},
+    messages=["column 'rnaseq.reduced': the reduced design '~batch' does not fit the design '~condition': the following "
+              "variables in the reduced formula are not in the full formula: batch"],
+)
+case(
+    "lrt_reduced_equals_design",
+    "The reduced design is the design itself: no degree of freedom to test.",
+    config={"qpcr": None, "rnaseq": {"test": "lrt", "reduced": "~condition"}},
+    messages=["less than one degree of freedom: the reduced design must have fewer coefficients than the full design "
+              "(2 vs 2)"],
+)
+case(
+    "lrt_reduced_misspelled_column",
+    "The reduced design names 'patiend'.",
+    config={"qpcr": None, "rnaseq": {"test": "lrt", "design": "~patient + condition", "reduced": "~patiend"}},
+    messages=["the reduced design '~patiend' names 'patiend', which is not a column of the sample sheet"],
+)
+
 # ---------------------------------------------------------------- config
 case(
     "config_key_misspelled",
