@@ -74,3 +74,36 @@ def test_chunked_glm_fit_and_cooks_distances_equal_whole_matrix_ones(monkeypatch
         np.testing.assert_array_equal(dds.layers["cooks"], expected.layers["cooks"])
         np.testing.assert_array_equal(dds.var["r_max_cooks"].to_numpy(), expected.var["r_max_cooks"].to_numpy())
         assert ("_mu_LFC" in dds.obsm) == (not low_memory)
+
+
+def test_low_memory_fit_filters_cooks_outliers_as_the_full_fit():
+    """R's two-level rule (keep an outlier when 3+ counts exceed its count) also after low_memory drops the distances."""
+    from scipy.stats import f as f_distribution
+
+    from fibroskin import rnaseq
+
+    rng = np.random.default_rng(21)
+    n, g = 8, 400
+    mu = rng.lognormal(5, 1.0, size=g)
+    size = 1 / (0.05 + 1 / mu)
+    counts = rng.negative_binomial(size, size / (size + mu), size=(n, g))
+    counts[0, :10] = counts[0, :10] * 40 + 2000  # a high outlier: filtered
+    # a strong effect, and a healthy outlier below every lesional count: its Cook's distance
+    # is the largest, yet 4 counts exceed it, so R keeps the gene
+    counts[1::2, 10:20] *= 100
+    counts[0, 10:20] = counts[1::2, 10:20].min(axis=0) // 2
+    samples = [f"s{i}" for i in range(n)]
+    sample_table = pd.DataFrame({"condition": ["healthy", "lesional"] * (n // 2)}, index=pd.Index(samples, name="sample"))
+    table = pd.DataFrame(counts.T, index=[f"g{j}" for j in range(g)], columns=samples)
+
+    results = {}
+    for low_memory in (False, True):
+        dds = rnaseq.fit_deseq(table, sample_table, "~condition", low_memory=low_memory)
+        assert ("cooks" in dds.layers) == (not low_memory)
+        results[low_memory] = rnaseq.test_contrast(dds, "condition", "healthy", "lesional", shrink=False)
+    pd.testing.assert_frame_equal(results[True], results[False])
+    cutoff = f_distribution.ppf(0.99, 2, n - 2)
+    flagged = dds.var["r_max_cooks"].to_numpy(float) > cutoff
+    pvalue = results[True].set_index("gene").loc[dds.var_names, "pvalue"].to_numpy(float)
+    assert (flagged & np.isnan(pvalue)).sum() >= 5  # the high outliers lose their p-values
+    assert (flagged & ~np.isnan(pvalue)).sum() >= 5  # the outliers below the other group keep theirs

@@ -327,6 +327,27 @@ class FastDeseqDataSet(DeseqDataSet):
             self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
             self.layers["cooks"][:, non_zero] = cooks.T
 
+    def cooks_outlier(self) -> pd.Series:
+        """pydeseq2's outlier flags; with ``trend_scheme="r"`` also each gene's count at its largest Cook's distance.
+
+        R's ``results()`` keeps a Cook's outlier of a two-level design when three or more
+        counts exceed the count at its largest distance
+        (:func:`fibroskin.deseq2.results.cooks_outliers`); that count is recorded in
+        ``var["_count_at_max_cooks"]`` because pydeseq2 drops the distances here with
+        ``low_memory``.
+        """
+        if self._r_scheme() and "cooks" in self.layers and "_count_at_max_cooks" not in self.var:
+            count_at_max = np.full(self.n_vars, np.nan)
+            for chunk in gene_chunks(self.n_vars, chunk_genes(self.n_obs)):
+                cooks = np.asarray(self.layers["cooks"][:, chunk], dtype=float)
+                finite = ~np.isnan(cooks).all(axis=0)
+                rows = np.argmax(np.where(np.isnan(cooks), -np.inf, cooks), axis=0)
+                counts = np.asarray(self.X[:, chunk])
+                values = counts[rows, np.arange(counts.shape[1])].astype(float)
+                count_at_max[chunk] = np.where(finite, values, np.nan)
+            self.var["_count_at_max_cooks"] = count_at_max
+        return super().cooks_outlier()
+
     def refit(self) -> None:
         """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``replaceOutliers`` and ``refitWithoutOutliers``.
 
