@@ -7,7 +7,7 @@ from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.qpcr import contrast_groups
 from fibroskin.rnaseq_steps import long_normalized_counts
 from fibroskin.runlog import rule_logger
-from fibroskin.tables import read_tsv, write_tsv
+from fibroskin.tables import read_tsv, read_tsv_rows, write_tsv
 
 snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
@@ -17,7 +17,8 @@ groups = contrast_groups(design.samples, contrast)
 markers = marker_concordance(read_tsv(snakemake.input.qpcr), read_tsv(snakemake.input.rnaseq))
 points, correlations = sample_concordance(
     read_tsv(snakemake.input.delta_cq),
-    long_normalized_counts(read_tsv(snakemake.input.normalized_counts)),
+    # the markers' rows only (the table holds every gene of every sample)
+    long_normalized_counts(read_tsv_rows(snakemake.input.normalized_counts, {"symbol": markers["gene"].tolist()})),
     groups,
     markers["gene"].tolist(),
 )

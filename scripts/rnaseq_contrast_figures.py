@@ -4,7 +4,7 @@ from fibroskin.config import Contrast, load_design
 from fibroskin.plots.rnaseq import marker_count_plot, marker_heatmap, ma_plot, volcano_plot
 from fibroskin.plots.theme import run_palette, save_figure
 from fibroskin.runlog import rule_logger
-from fibroskin.tables import read_tsv
+from fibroskin.tables import read_tsv, read_tsv_rows
 
 snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
@@ -18,8 +18,10 @@ alpha = design.rnaseq.alpha
 output = snakemake.output
 save_figure(volcano_plot(results, palette, contrast.reference, contrast.target, markers, alpha), output.volcano)
 save_figure(ma_plot(results, palette, contrast.reference, contrast.target, markers, alpha), output.ma)
-vst = read_tsv(snakemake.input.vst).drop(columns="symbol")
-counts = read_tsv(snakemake.input.normalized_counts).drop(columns="symbol")
+# the markers' rows only (the tables hold every gene of every sample)
+marker_genes = {"gene": markers["gene"].astype(str).tolist()}
+vst = read_tsv_rows(snakemake.input.vst, marker_genes).drop(columns="symbol")
+counts = read_tsv_rows(snakemake.input.normalized_counts, marker_genes).drop(columns="symbol")
 columns = ["gene"] + chosen["sample"].tolist()
 save_figure(marker_heatmap(vst[columns], markers, chosen, palette, contrast.column), output.heatmap)
 save_figure(marker_count_plot(counts[columns], markers, chosen, palette, contrast.column), output.counts)

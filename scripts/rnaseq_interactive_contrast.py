@@ -2,7 +2,7 @@
 
 from fibroskin.config import Contrast, load_design
 from fibroskin.plots.interactive import ma_page, volcano_page
-from fibroskin.plots.theme import run_palette
+from fibroskin.plots.palette import run_palette
 from fibroskin.runlog import rule_logger
 from fibroskin.tables import read_tsv, write_document
 

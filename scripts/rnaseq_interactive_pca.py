@@ -2,9 +2,9 @@
 
 from fibroskin.config import load_design
 from fibroskin.plots.interactive import pca_page
-from fibroskin.plots.theme import run_palette
+from fibroskin.plots.palette import run_palette
 from fibroskin.runlog import rule_logger
-from fibroskin.tables import read_tsv, write_document
+from fibroskin.tables import read_expression, write_document
 
 snakemake = globals()["snakemake"]
 rule_logger(snakemake.log[0])
@@ -12,5 +12,5 @@ design = load_design(snakemake.config)
 contrast = design.contrasts[0]
 sheet = design.samples.drop(columns="__line__")
 palette = run_palette(design)
-vst = read_tsv(snakemake.input.vst).drop(columns="symbol")
+vst = read_expression(snakemake.input.vst)  # floats indexed by gene, read by blocks
 write_document(pca_page(vst, sheet, palette, contrast.column), snakemake.output.pca)

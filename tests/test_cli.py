@@ -53,6 +53,30 @@ def test_benchmark_measures_each_step(tmp_path):
     assert out.with_name("benchmark.png").stat().st_size > 0
 
 
+def test_benchmark_runs_the_rnaseq_workflow_against_r_on_the_same_files(tmp_path):
+    """The workflow to the results table per size; above --r-max-samples also its whole run and a balanced subset."""
+    from fibroskin.benchmarking.measure import r_available
+
+    out = tmp_path / "bench" / "benchmark.tsv"
+    arguments = ["benchmark", "--qpcr-plates", "--rnaseq-samples", "--workflow-sizes", "6x300", "10x300",
+                 "--r-max-samples", "6", "--no-airway", "--no-example", "--out", str(out), "--keep", str(tmp_path / "work")]
+    with_r = r_available()
+    result = fibroskin(*arguments, *([] if with_r else ["--no-r"]))
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = pd.read_csv(out, sep="\t")
+    ours = ["workflow_to_results"] + (["r_deseq2"] if with_r else [])
+    assert table["step"].tolist() == ours + ["workflow_to_results", "workflow_all"] + ours
+    assert table["size"].tolist() == [6] * len(ours) + [10, 10] + [6] * len(ours)
+    assert (table["wall_s"] > 0).all() and (table["peak_mb"] > 0).all()
+    # the subset: 3 samples of each condition of the 10-sample table, as files of its own
+    subset = pd.read_csv(tmp_path / "work" / "cohort_10x300_subset" / "samples.tsv", sep="\t")
+    assert subset["condition"].value_counts().to_dict() == {"A": 3, "B": 3}
+    results = tmp_path / "work" / "workflow_simulated_10x300" / "results" / "benchmark" / "rnaseq" / "deseq2_results.tsv"
+    assert len(pd.read_csv(results, sep="\t")) > 0
+    if with_r:
+        assert "jaccard 1.0" in table["note"].iloc[0] and table["r_ratio"].notna().iloc[0]
+
+
 def test_bench_de_engine_runs_each_engine_on_the_same_counts(tmp_path):
     result = fibroskin("bench-de-engine", "--samples", "6", "--genes", "400", "--engines", "fast", "stock",
                        "--workdir", str(tmp_path))

@@ -220,3 +220,49 @@ def test_large_matrix_reads_exactly(tmp_path):
     counts, _ = read_counts(path)
     np.testing.assert_array_equal(counts.to_numpy(), values)
     assert counts.columns.tolist() == frame.columns.tolist()
+
+
+# --------------------------------------------------------------------------- large matrices
+
+
+def test_large_matrices_read_by_blocks_as_the_careful_reader_reads_them(tmp_path, monkeypatch):
+    """The block reader of large plain matrices gives the careful reader's table; anything unusual goes to the careful reader."""
+    import fibroskin.io.counts as counts_module
+
+    rng = np.random.default_rng(5)
+    values = rng.poisson(30, size=(1000, 6))
+    names = [f"S{i}" for i in range(6)]
+    table = pd.DataFrame(values, columns=names, index=pd.Index([f"G{i:04d}" for i in range(1000)], name="gene_id"))
+    plain = tmp_path / "plain.tsv"
+    table.to_csv(plain, sep="\t")
+    gzipped = tmp_path / "plain.tsv.gz"
+    gzipped.write_bytes(gzip.compress(plain.read_bytes()))
+    careful = {path: read_counts(path, samples=names[::-1]) for path in (plain, gzipped)}
+    monkeypatch.setattr(counts_module, "LARGE_MATRIX_BYTES", 0)
+    monkeypatch.setattr(counts_module, "LARGE_MATRIX_BLOCK_ROWS", 97)
+    for path in (plain, gzipped):
+        fast, notes = read_counts(path, samples=names[::-1])
+        pd.testing.assert_frame_equal(fast, careful[path][0])
+        assert any("read in blocks" in note for note in notes), notes
+    # what the block reader leaves to the careful reader, with the careful reader's message
+    text = plain.read_text().splitlines()
+    cases = {
+        "fraction.tsv": (3, "\t12.5"), "negative.tsv": (4, "\t-3"), "missing.tsv": (5, "\t"),
+        "word.tsv": (6, "\tabc"),
+    }
+    for name, (line, cell) in cases.items():
+        broken = list(text)
+        fields = broken[line - 1].split("\t")
+        fields[2] = cell.strip("\t")
+        broken[line - 1] = "\t".join(fields)
+        path = write(tmp_path / name, "\n".join(broken) + "\n")
+        problems = errors_of(path)
+        assert [(p.row, p.column) for p in problems] == [(line, "S1")], (name, problems)
+    duplicated = list(text)
+    duplicated[9] = duplicated[8]
+    problems = errors_of(write(tmp_path / "duplicated.tsv", "\n".join(duplicated) + "\n"))
+    assert problems[0].row == 10 and "appears twice" in problems[0].message
+    blank = text[:5] + [""] + text[5:]
+    fast, notes = read_counts(write(tmp_path / "blank.tsv", "\n".join(blank) + "\n"))
+    # (a blank line: the careful reader, which skips it)
+    assert len(fast) == 1000 and not any("read in blocks" in note for note in notes), notes

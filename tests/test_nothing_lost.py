@@ -151,24 +151,58 @@ def test_the_atomic_writers_are_the_only_places_that_write_results():
 
 
 def test_a_run_failing_inside_a_job_keeps_every_earlier_result(tmp_path):
-    """Complete run, then the fitted model is corrupted: the jobs using it fail; nothing else changes."""
+    """Complete run, then the imported counts are corrupted: the jobs using them fail; nothing else changes."""
     workdir = tmp_path / "run"
     shutil.copytree(example_run("second"), workdir)  # a copy: the determinism runs stay pristine
     results = workdir / "results"
-    fit = results / "rnaseq" / "deseq_fit.pkl"
-    time.sleep(1.1)  # a newer modification time than the fit's dependents, as a real edit would have
-    fit.write_bytes(b"not a pickle: the disk was restored from a broken backup\n")
+    counts = results / "rnaseq" / "counts.tsv"
+    time.sleep(1.1)  # a newer modification time than the counts' dependents, as a real edit would have
+    counts.write_text("gene\tsymbol\tH01\nnot a count table: the disk was restored from a broken backup\n")
     before = checksums(results)
     started = time.perf_counter()
     result = run_workflow(workdir, cores=1, check=False)
     print(f"\nfailing run took {time.perf_counter() - started:.1f} s")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "Error in rule rnaseq_contrast" in result.stderr
+    assert "Error in rule rnaseq_fit" in result.stderr  # the first job on the counts (priority 1)
     after = checksums(results)
-    failed_outputs = {"lesional_vs_healthy/rnaseq/deseq2_results.tsv", "lesional_vs_healthy/rnaseq/marker_results.tsv"}
-    # Snakemake removed the outputs of the failed job (never half-written: they were the old,
+    # the fit tests the example's one contrast in its own job (rnaseq_steps.contrasts_fan_out)
+    fit_outputs = {"rnaseq/normalized_counts.tsv", "rnaseq/size_factors.tsv",
+                   "lesional_vs_healthy/rnaseq/deseq2_results.tsv", "lesional_vs_healthy/rnaseq/marker_results.tsv"}
+    # Snakemake removed the outputs of the failed jobs (never half-written: they were the old,
     # complete files, as our writes are atomic), and nothing else was changed or created.
-    assert set(before) - set(after) == failed_outputs, sorted(set(before) - set(after))
+    assert set(before) - set(after) == fit_outputs, sorted(set(before) - set(after))
     assert set(after) <= set(before)
     assert {name: after[name] for name in after} == {name: before[name] for name in after}
     assert not [path for path in workdir.rglob("*.tmp")]
+
+
+def test_wide_tables_are_written_as_pandas_writes_them(tmp_path, monkeypatch):
+    """write_tsv's block writer of wide numeric tables gives pandas' bytes (floats, NA, signed zeros, integers)."""
+    import numpy as np
+
+    import fibroskin.tables as tables
+
+    rng = np.random.default_rng(9)
+    floats = rng.lognormal(3, 5, size=(700, 40))
+    floats[3, 2], floats[4, 5], floats[5, 6], floats[6, 7] = np.nan, -0.0, np.inf, 1e-310
+    for values in (floats, rng.poisson(40, size=(700, 40))):
+        table = pd.DataFrame(values, columns=[f"sample {i}" for i in range(40)])
+        table.insert(0, "gene", [f"ENSG{i:011d}" for i in range(700)])
+        table.insert(1, "symbol", ["NA" if i % 9 == 0 else f"GENE{i}" for i in range(700)])
+        monkeypatch.setattr(tables, "LARGE_TABLE_CELLS", 10**12)
+        write_tsv(table, tmp_path / "pandas.tsv")
+        monkeypatch.setattr(tables, "LARGE_TABLE_CELLS", 0)
+        write_tsv(table, tmp_path / "blocks.tsv")
+        assert (tmp_path / "blocks.tsv").read_bytes() == (tmp_path / "pandas.tsv").read_bytes()
+        whole = read_tsv(tmp_path / "blocks.tsv")
+        pd.testing.assert_frame_equal(whole, pd.concat(list(tables.read_tsv_blocks(tmp_path / "blocks.tsv", 64)),
+                                                       ignore_index=True))
+        pd.testing.assert_frame_equal(tables.read_expression(tmp_path / "blocks.tsv", 64),
+                                      whole.drop(columns="symbol").set_index("gene").astype(float))
+        kept = tables.read_tsv_rows(tmp_path / "blocks.tsv", {"gene": ["ENSG00000000005"], "symbol": ["GENE7"]}, 64)
+        pd.testing.assert_frame_equal(kept, whole[whole["gene"].isin(["ENSG00000000005"]) | (whole["symbol"] == "GENE7")]
+                                      .reset_index(drop=True))
+    # text pandas would quote, or a missing label: pandas writes it
+    table.loc[2, "symbol"] = 'a "quoted" name'
+    write_tsv(table, tmp_path / "quoted.tsv")
+    assert '"a ""quoted"" name"' in (tmp_path / "quoted.tsv").read_text()

@@ -27,7 +27,7 @@ from fibroskin.deseq2.inference import VectorizedInference
 from fibroskin.errors import InputErrors
 from fibroskin.io.counts import read_counts
 from fibroskin.markers import SymbolIndex, default_markers
-from fibroskin.rnaseq_steps import save_fit
+from fibroskin.rnaseq_steps import FAN_OUT_CELLS, contrasts_fan_out, save_fit
 
 from conftest import ROOT, shared_data
 
@@ -246,6 +246,22 @@ def test_keloid_vst_is_deterministic_and_leaves_fit_alone(keloid):
     np.testing.assert_allclose(col1a1.to_numpy(), np.log2(normalized.to_numpy()), atol=0.05)
 
 
+def test_vst_of_unfitted_counts_is_the_vst_of_the_fit(keloid):
+    """The workflow's VST job (no DE fit) gives the fitted model's VST, bit for bit."""
+    dds, _, _ = keloid
+    counts = pd.DataFrame(np.asarray(dds.X).T, index=[str(g) for g in dds.var_names],
+                          columns=[str(s) for s in dds.obs_names])
+    sheet = dds.obs.reset_index().rename(columns={"index": "sample"})
+    sheet["sample"] = sheet["sample"].astype(str)
+    sheet["condition"] = sheet["condition"].astype(str)
+    unfitted = rnaseq.vst_of_counts(counts, sheet, "~condition", reference_levels={"condition": "Normal Scar"})
+    pd.testing.assert_frame_equal(unfitted, rnaseq.vst(dds), check_exact=True)
+    # with two threads fitting the chunks (the workflow's VST job): the same numbers
+    threaded = rnaseq.vst_of_handed_counts([counts], sheet, "~condition", reference_levels={"condition": "Normal Scar"},
+                                           n_cpus=2)
+    pd.testing.assert_frame_equal(threaded, unfitted, check_exact=True)
+
+
 # --------------------------------------------------------------------------- simulated
 
 
@@ -377,3 +393,9 @@ def test_table_steps_do_not_import_pydeseq2():
         "assert 'pydeseq2' not in sys.modules, sorted(m for m in sys.modules if 'pydeseq2' in m)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_contrasts_fan_out_only_for_several_contrasts_of_a_large_table():
+    assert not contrasts_fan_out(1, 10 * FAN_OUT_CELLS)  # nothing to run beside
+    assert not contrasts_fan_out(3, FAN_OUT_CELLS - 1)  # small: tested in the fit's job
+    assert contrasts_fan_out(2, FAN_OUT_CELLS)

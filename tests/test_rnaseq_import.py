@@ -65,3 +65,33 @@ def test_symbol_annotation_order():
     merged = symbol_annotation(upstream, user).set_index("gene_id")["symbol"].to_dict()
     assert merged == {"G2": "user2", "G1": "up1"}
     assert symbol_annotation(None, None) is None
+
+
+def test_the_fit_reads_its_counts_by_blocks_as_the_whole_table(tmp_path, monkeypatch):
+    """prefiltered_counts of counts.tsv's path (read by blocks, prefiltered as they come) equals that of the table."""
+    from fibroskin.config import load_design
+    from fibroskin.rnaseq import simulate_counts
+    from fibroskin.rnaseq_steps import prefiltered_counts
+    from fibroskin.tables import read_tsv, write_tsv
+
+    counts, sheet = simulate_counts(n_genes=900, n_patients=4, seed=3)
+    counts.iloc[::7] = 0  # genes the prefilter removes, in every block
+    table = counts.reset_index()
+    table.insert(1, "symbol", [f"S{i}" for i in range(len(table))])
+    write_tsv(table, tmp_path / "counts.tsv")
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    design = load_design({
+        "samples": str(tmp_path / "samples.tsv"),
+        "contrasts": {"c": {"column": "condition", "reference": "non-lesional", "target": "lesional"}},
+        "rnaseq": {"counts": str(tmp_path / "counts.tsv"), "design": "~condition", "min_count": 10,
+                   "min_samples": None, "alpha": 0.05, "shrink": True, "engine": "fast"},
+    })
+    import fibroskin.rnaseq_steps as steps
+
+    whole = prefiltered_counts(design, read_tsv(tmp_path / "counts.tsv"))
+    original = steps._table_blocks
+    monkeypatch.setattr(steps, "_table_blocks", lambda path, rows=4096: original(path, 64))
+    blocks = prefiltered_counts(design, tmp_path / "counts.tsv")
+    pd.testing.assert_frame_equal(blocks.counts, whole.counts)
+    pd.testing.assert_frame_equal(blocks.annotation, whole.annotation)
+    assert blocks.notes == whole.notes and len(whole.counts) < 900

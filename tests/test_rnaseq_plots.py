@@ -242,3 +242,27 @@ def test_marker_count_tick_labels_of_neighbouring_groups_do_not_touch(tables, pa
         left, right = (label.get_window_extent(renderer) for label in ax.get_xticklabels())
         assert right.x0 - left.x1 > 4 * figure.dpi / 72  # at least 4 pt apart
     plt.close(figure)
+
+
+def test_theme_is_seaborns_paper_ticks_theme():
+    """The theme written out in plots.theme is what seaborn's set_theme gives (but its colour map)."""
+    import matplotlib
+
+    from fibroskin.plots.theme import SEABORN_PAPER_TICKS, set_theme
+
+    seaborn = pytest.importorskip("seaborn")
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        seaborn.set_theme(context="paper", style="ticks", font_scale=1.0)
+        theirs = dict(matplotlib.rcParams)
+    with matplotlib.rc_context():
+        matplotlib.rcParams.update(matplotlib.rcParamsDefault)
+        matplotlib.rcParams.update(SEABORN_PAPER_TICKS)
+        ours = dict(matplotlib.rcParams)
+        set_theme()  # and the project's own settings on top apply cleanly
+    differ = {key for key in theirs if key != "backend_fallback" and ours[key] != theirs[key]}
+    # the palette is the same colours (hex here, RGB tuples there); image.cmap is left out
+    assert differ == {"axes.prop_cycle", "image.cmap"}, differ
+    assert [matplotlib.colors.to_rgb(c) for c in ours["axes.prop_cycle"].by_key()["color"]] == [
+        tuple(c) for c in theirs["axes.prop_cycle"].by_key()["color"]
+    ]

@@ -129,9 +129,15 @@ def prefilter(
             raise ValueError(f"no group for sample(s) {missing}")
     else:
         groups = pd.Series(list(groups), index=counts.columns)
-    required = int(groups.value_counts().min()) if min_samples is None else int(min_samples)
-    passing = (counts.to_numpy() >= min_count).sum(axis=1) >= required
-    return counts.loc[passing]
+    return counts.loc[prefilter_mask(counts.to_numpy(), groups, min_count, min_samples)]
+
+
+def prefilter_mask(
+    counts: np.ndarray, groups: pd.Series | Sequence[str], min_count: int = 10, min_samples: int | None = None
+) -> np.ndarray:
+    """:func:`prefilter`'s rule on a genes x samples array: a boolean per gene (``groups`` in column order)."""
+    required = int(pd.Series(list(groups)).value_counts().min()) if min_samples is None else int(min_samples)
+    return (counts >= min_count).sum(axis=1) >= required
 
 
 def design_variables(design: str, sample_table: pd.DataFrame) -> list[str]:
@@ -203,7 +209,7 @@ def make_inference(engine: str = "fast", n_cpus: int = 1) -> Inference:
     """
     _check_engine(engine)
     if engine == "fast":
-        return VectorizedInference(mode="r")
+        return VectorizedInference(mode="r", n_cpus=n_cpus)
     return DefaultInference(n_cpus=n_cpus)
 
 
@@ -237,6 +243,7 @@ def fit_deseq(
     test: str = "wald",
     reduced: str | None = None,
     average_lengths: pd.DataFrame | None = None,
+    low_memory: bool = False,
 ) -> DeseqDataSet:
     """Fit DESeq2's model (size factors, dispersions, LFCs, Cook's refit) for one design.
 
@@ -288,6 +295,11 @@ def fit_deseq(
         length offsets, R's ``avgTxLength`` assay. Every stage then uses R's per-gene,
         per-sample normalization factors (see
         :class:`~fibroskin.deseq2.dataset.FastDeseqDataSet`). Fast engine only.
+    low_memory
+        pydeseq2's ``low_memory``: drop the samples x genes arrays of each stage once
+        used (the gene-wise means after the MAP step, the GLM means and leverages after
+        Cook's distances, those distances once the outliers are known, the normalized
+        counts after the fit); the results are the same. The workflow fits with it.
 
     Returns
     -------
@@ -302,6 +314,38 @@ def fit_deseq(
         When the design is not full rank (naming the dependent columns) or the LRT's
         reduced design is not nested with at least one degree of freedom.
     """
+    return fit_deseq_handed(
+        [counts], sample_table, design, engine=engine, inference=inference, n_cpus=n_cpus,
+        refit_cooks=refit_cooks, reference_levels=reference_levels, fit_type=fit_type,
+        size_factors_fit_type=size_factors_fit_type, quiet=quiet, test=test, reduced=reduced,
+        average_lengths=average_lengths, low_memory=low_memory,
+    )
+
+
+def fit_deseq_handed(
+    handed_counts: list[pd.DataFrame],
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    inference: Inference | None = None,
+    n_cpus: int = 1,
+    refit_cooks: bool = True,
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    quiet: bool = True,
+    test: str = "wald",
+    reduced: str | None = None,
+    average_lengths: pd.DataFrame | None = None,
+    low_memory: bool = False,
+) -> DeseqDataSet:
+    """:func:`fit_deseq` of the one table in the list ``handed_counts``, which it empties.
+
+    Python keeps a call's arguments alive until it returns; handed over in a list, the
+    counts are held by nothing once the data set has copied them (when the caller keeps
+    no other reference), which spares a samples x genes table during the fit.
+    """
+    counts = handed_counts.pop()
     _check_engine(engine)
     if test not in TESTS:
         raise ValueError(f"unknown test {test!r}; expected one of {list(TESTS)}")
@@ -331,7 +375,7 @@ def fit_deseq(
     with threadpool_limits(limits=1):
         dds = _new_dataset(
             engine,
-            counts=counts.T.astype(np.int64),
+            counts=counts.T.astype(np.int64, copy=False),
             metadata=metadata,
             design=design_argument,
             inference=inference,
@@ -340,11 +384,18 @@ def fit_deseq(
             fit_type=fit_type,
             size_factors_fit_type=size_factors_fit_type,
             quiet=quiet,
+            low_memory=low_memory,
             **dataset_options,
         )
+        # the data set holds its own copy: when the caller passed the only reference
+        # (rnaseq_steps.fit), the table is freed for the fit
+        del counts, dataset_options
         dds.deseq2()
         if reduced_model is not None:
             r_nbinom_lrt(dds, reduced_model.matrix, intercept_only=reduced.replace(" ", "") == "~1")
+    if low_memory and "normed_counts" in dds.layers:
+        # used by the fit's own stages only (the tests read baseMean from var)
+        del dds.layers["normed_counts"]
     dds.uns["fibroskin"] = {
         "engine": engine,
         "design": design,
@@ -721,20 +772,87 @@ def vst(dds: DeseqDataSet, blind: bool = True, fit_type: str | None = None) -> p
     extra = {}
     if "average_lengths" in dds.layers:
         extra["average_lengths"] = np.asarray(dds.layers["average_lengths"])
+    counts = [pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names)]
+    transformed = _vst_layer(fit_engine(dds), counts, dds.obs.copy(), dds.design, dds.inference,
+                             fit_type or dds.fit_type, dds.size_factors_fit_type, blind, extra)
+    return _gene_by_sample(transformed, dds)
+
+
+def vst_of_counts(
+    counts: pd.DataFrame,
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    blind: bool = True,
+    average_lengths: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`vst` of counts that have not been fitted: the same table, without the DE fit.
+
+    Parameters are those of :func:`fit_deseq` (``counts`` genes x samples), plus ``blind``
+    of :func:`vst`. ``vst_of_counts(counts, ...)`` equals ``vst(fit_deseq(counts, ...))``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gene`` column then one column per sample, in the order of ``counts``.
+    """
+    return vst_of_handed_counts([counts], sample_table, design, engine, reference_levels, fit_type,
+                                size_factors_fit_type, blind, average_lengths)
+
+
+def vst_of_handed_counts(
+    handed_counts: list[pd.DataFrame],
+    sample_table: pd.DataFrame,
+    design: str = "~condition",
+    engine: str = "fast",
+    reference_levels: Mapping[str, str] | None = None,
+    fit_type: str = "parametric",
+    size_factors_fit_type: str = "ratio",
+    blind: bool = True,
+    average_lengths: pd.DataFrame | None = None,
+    n_cpus: int = 1,
+) -> pd.DataFrame:
+    """:func:`vst_of_counts` of the one table in the list ``handed_counts``, which it empties
+    (as :func:`fit_deseq_handed`: nothing holds the counts once the data set has copied them);
+    ``n_cpus`` threads fit the fast engine's chunks (the numbers do not depend on them)."""
+    counts = handed_counts.pop()
+    _check_engine(engine)
+    metadata = _prepare_metadata(counts, sample_table, design, reference_levels)
+    extra = {}
+    if average_lengths is not None:
+        if engine != "fast":
+            raise ValueError("length offsets (average_lengths) need the fast engine: pydeseq2 has no normalization factors")
+        extra["average_lengths"] = average_lengths.loc[counts.index, counts.columns].T
+    genes, samples = [str(g) for g in counts.index], [str(s) for s in counts.columns]
+    handed_over = [counts.T.astype(np.int64, copy=False)]
+    del counts
+    transformed = _vst_layer(engine, handed_over, metadata, design, make_inference(engine, n_cpus),
+                             fit_type, size_factors_fit_type, blind, extra)
+    table = pd.DataFrame(np.asarray(transformed, dtype=float).T, columns=samples, copy=False)
+    table.insert(0, "gene", genes)
+    return table
+
+
+def _vst_layer(engine: str, counts: list[pd.DataFrame], metadata: pd.DataFrame, design: str, inference: Inference,
+               fit_type: str, size_factors_fit_type: str, blind: bool, extra: dict) -> np.ndarray:
+    """The VST (samples x genes) of a fresh data set of the engine's class, of the counts in the list ``counts`` (emptied)."""
     with threadpool_limits(limits=1):
         fresh = _new_dataset(
-            fit_engine(dds),
-            counts=pd.DataFrame(np.asarray(dds.X), index=dds.obs_names, columns=dds.var_names),
-            metadata=dds.obs.copy(),
-            design=dds.design,
-            inference=dds.inference,
-            fit_type=fit_type or dds.fit_type,
-            size_factors_fit_type=dds.size_factors_fit_type,
+            engine,
+            counts=counts.pop(),
+            metadata=metadata,
+            design=design,
+            inference=inference,
+            fit_type=fit_type,
+            size_factors_fit_type=size_factors_fit_type,
             quiet=True,
             **extra,
         )
-        fresh.vst(use_design=not blind, fit_type=fit_type or dds.fit_type)
-    return _gene_by_sample(fresh.layers["vst_counts"], dds)
+        fresh.vst(use_design=not blind, fit_type=fit_type)
+    return fresh.layers["vst_counts"]
 
 
 def simulate_counts(

@@ -2,11 +2,13 @@
 
 The input, whichever upstream tool wrote it, is made into one count table first
 (:func:`import_counts`, with the average transcript lengths when the input calls for length
-offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and saved;
-every contrast is then tested on that saved fit (:func:`contrast_results`), so a cluster
-runs contrasts in parallel without refitting. :mod:`fibroskin.rnaseq` imports pydeseq2
-(seconds of start-up), so the functions that need it import it themselves: jobs that only
-reshape tables (concordance) never load it.
+offsets); the DESeq2 model is fitted once per run on that table (:func:`fit`) and every
+contrast is tested on that fit (:func:`contrast_results`): in the fit's own job, or, for a
+large table with several contrasts (:func:`contrasts_fan_out`), each in a job of its own
+from the saved fit, so a cluster runs them in parallel without refitting. The VST for the
+figures is its own job (:func:`vst_table`): the results table does not wait for it.
+:mod:`fibroskin.rnaseq` imports pydeseq2 (seconds of start-up), so the functions that need
+it import it themselves: jobs that only reshape tables (concordance) never load it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from fibroskin.config import Contrast, Design, RnaseqSettings
@@ -83,34 +86,74 @@ def import_counts(design: Design) -> ImportOutputs:
 
     rnaseq_input = read_rnaseq_input(design)
     annotation = symbol_annotation(rnaseq_input.symbols, read_annotation(design.rnaseq.annotation))
-    counts = rnaseq_input.counts.reset_index()
+    # the table around the reader's own integers (reset_index would copy them)
+    counts = pd.DataFrame(rnaseq_input.counts.to_numpy(), columns=rnaseq_input.counts.columns, copy=False)
+    counts.insert(0, "gene", rnaseq_input.counts.index.astype(str).to_numpy())
     counts.insert(1, "symbol", gene_symbols(pd.Index(counts["gene"]), annotation).to_numpy())
     lengths = rnaseq_input.lengths.reset_index() if rnaseq_input.lengths is not None else None
     return ImportOutputs(counts, lengths, rnaseq_input.notes)
 
 
-def counts_from_table(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``counts.tsv`` of :func:`import_counts` -> (genes x samples integers, gene_id/symbol table)."""
-    counts = table.drop(columns="symbol").set_index("gene").astype("int64")
-    counts.columns.name = "sample"
+def counts_from_table(table: pd.DataFrame, keep: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``counts.tsv`` of :func:`import_counts` -> (genes x samples integers, gene_id/symbol table).
+
+    ``keep`` (a boolean per row) takes only those genes' counts, copied once from the
+    table's own integer block.
+    """
+    values = table.iloc[:, 2:].to_numpy(dtype=np.int64)
+    genes = pd.Index(table["gene"].astype(str), name="gene")
+    if keep is not None:
+        values, genes = values[keep], genes[keep]
+    counts = pd.DataFrame(values, index=genes, columns=pd.Index(table.columns[2:], name="sample"), copy=False)
     annotation = pd.DataFrame({"gene_id": table["gene"].astype(str), "symbol": table["symbol"].astype(str)})
     return counts, annotation
 
 
+#: A run with several contrasts tests each in its own job, from the pickled fit, when its
+#: count table (after import) has at least this many cells (genes x samples). Below, the
+#: fit's job tests them all: writing and reading the fit back would cost more than the
+#: tests (pasilla-sized tables take well under a second per contrast).
+FAN_OUT_CELLS = 5_000_000
+
+
+def contrasts_fan_out(num_contrasts: int, cells: int) -> bool:
+    """Whether each contrast is tested in a job of its own (``rnaseq_contrast``).
+
+    Only for several contrasts of a large table (:data:`FAN_OUT_CELLS`): there the Wald
+    tests and shrinkage of the contrasts run in parallel (on a cluster, on other nodes)
+    and pay for saving and loading the fit.
+    """
+    return num_contrasts > 1 and cells >= FAN_OUT_CELLS
+
+
 @dataclass
 class FitOutputs:
-    """The saved model and the contrast-independent tables of one fit."""
+    """The model and the contrast-independent tables of one fit."""
 
     dds: DeseqDataSet
     normalized_counts: pd.DataFrame
-    vst: pd.DataFrame
     size_factors: pd.DataFrame
     notes: list[str]
 
 
+@dataclass
+class PrefilteredCounts:
+    """The counts that enter the fit, the sample table, the gene_id -> symbol table and lengths."""
+
+    counts: pd.DataFrame | None
+    sample_table: pd.DataFrame
+    annotation: pd.DataFrame
+    average_lengths: pd.DataFrame | None
+    notes: list[str]
+
+    def take_counts(self) -> pd.DataFrame:
+        """The counts, handed over: this object no longer holds them (the fit copies them)."""
+        counts, self.counts = self.counts, None
+        return counts
+
+
 def _with_symbols(table: pd.DataFrame, annotation: pd.DataFrame | None) -> pd.DataFrame:
-    """Insert a ``symbol`` column after ``gene``."""
-    table = table.copy()
+    """Insert a ``symbol`` column after ``gene``, in place (callers pass tables of their own)."""
     table.insert(1, "symbol", gene_symbols(pd.Index(table["gene"]), annotation).to_numpy())
     return table
 
@@ -169,8 +212,61 @@ def prefilter_note(settings: RnaseqSettings, kept: int, total: int, smallest_gro
     return f"prefilter ({rule}): removed {total - kept} of {total} genes, {kept} kept"
 
 
-def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> FitOutputs:
-    """Prefilter and fit the run's counts once; normalized counts, VST, size factors.
+def prefiltered_counts(design: Design, counts_table: pd.DataFrame | str | Path,
+                       lengths: pd.DataFrame | None = None) -> PrefilteredCounts:
+    """``counts.tsv`` of :func:`import_counts`, prefiltered as ``rnaseq.min_count`` / ``min_samples`` say.
+
+    ``counts_table`` is the table or its path; a path is read a block of genes at a time,
+    each block prefiltered as it comes, so only the kept genes' counts are ever held (a
+    table of 2,000 samples x 60,000 genes costs some 2 GB to read whole). With ``lengths``
+    (``lengths.tsv``), also the kept genes' average transcript lengths.
+    """
+    from fibroskin import rnaseq
+
+    settings: RnaseqSettings = design.rnaseq
+    blocks = [counts_table] if isinstance(counts_table, pd.DataFrame) else _table_blocks(counts_table)
+    group_column = design.contrasts[0].column
+    kept_values, kept_genes, genes, symbols = [], [], [], []
+    sample_table = samples = groups = None
+    for block in blocks:
+        if sample_table is None:
+            samples = [str(name) for name in block.columns[2:]]
+            sample_table = sample_table_for(design, samples)
+            groups = sample_table.loc[samples, group_column]
+        values = block.iloc[:, 2:].to_numpy(dtype=np.int64)
+        passing = rnaseq.prefilter_mask(values, groups, settings.min_count, settings.min_samples)
+        kept_values.append(values[passing])
+        block_genes = block["gene"].astype(str).to_numpy()
+        kept_genes.append(block_genes[passing])
+        genes.append(block_genes)
+        symbols.append(block["symbol"].astype(str).to_numpy())
+        del block, values
+    del blocks, counts_table
+    values = kept_values[0] if len(kept_values) == 1 else np.concatenate(kept_values)
+    del kept_values
+    kept = pd.DataFrame(values, index=pd.Index(np.concatenate(kept_genes), name="gene"),
+                        columns=pd.Index(samples, name="sample"), copy=False)
+    annotation = pd.DataFrame({"gene_id": np.concatenate(genes), "symbol": np.concatenate(symbols)})
+    smallest_group = int(sample_table[group_column].value_counts().min())
+    notes = [prefilter_note(settings, len(kept), len(annotation), smallest_group)]
+    average_lengths = None
+    if lengths is not None:
+        average_lengths = lengths.set_index("gene").loc[kept.index, list(kept.columns)].astype(float)
+        notes.append(f"length offsets: average transcript lengths of the {len(kept)} kept genes as DESeq2's "
+                     "normalization factors (R's avgTxLength), one per gene and sample")
+    return PrefilteredCounts(kept, sample_table, annotation, average_lengths, notes)
+
+
+def _table_blocks(path: str | Path, rows: int = 4096):
+    """``counts.tsv`` read as :func:`fibroskin.tables.read_tsv` reads it, ``rows`` genes at a time."""
+    from fibroskin.tables import read_tsv_blocks
+
+    return read_tsv_blocks(path, rows)
+
+
+def fit(design: Design, counts_table: pd.DataFrame | str | Path, lengths: pd.DataFrame | None = None,
+        n_cpus: int = 1) -> FitOutputs:
+    """Prefilter and fit the run's counts once; normalized counts and size factors.
 
     Parameters
     ----------
@@ -178,7 +274,8 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
         The run's design; ``design.rnaseq`` must be set. ``rnaseq.engine`` picks the
         engine: ``fast`` (R DESeq2's answers, vectorised) or ``pydeseq2`` (stock).
     counts_table
-        ``counts.tsv`` of :func:`import_counts` (``gene``, ``symbol``, samples).
+        ``counts.tsv`` of :func:`import_counts` (``gene``, ``symbol``, samples), or its path
+        (read a block of genes at a time: :func:`prefiltered_counts`).
     lengths
         ``lengths.tsv`` of :func:`import_counts` (``gene``, samples): average transcript
         lengths, DESeq2's length offsets. The fit then uses R's per-gene, per-sample
@@ -193,36 +290,53 @@ def fit(design: Design, counts_table: pd.DataFrame, lengths: pd.DataFrame | None
     from fibroskin import rnaseq
 
     settings: RnaseqSettings = design.rnaseq
-    counts, annotation = counts_from_table(counts_table)
-    sample_table = sample_table_for(design, list(counts.columns))
-    group_column = design.contrasts[0].column
-    kept = rnaseq.prefilter(counts, sample_table[group_column], settings.min_count, settings.min_samples)
-    smallest_group = int(sample_table[group_column].value_counts().min())
-    notes = [prefilter_note(settings, len(kept), len(counts), smallest_group)]
-    average_lengths = None
-    if lengths is not None:
-        average_lengths = lengths.set_index("gene").loc[kept.index, list(kept.columns)].astype(float)
-        notes.append(f"length offsets: average transcript lengths of the {len(kept)} kept genes as DESeq2's "
-                     "normalization factors (R's avgTxLength), one per gene and sample")
-    dds = rnaseq.fit_deseq(
-        kept,
-        sample_table,
+    prefiltered = prefiltered_counts(design, counts_table, lengths)
+    del counts_table
+    annotation = prefiltered.annotation
+    dds = rnaseq.fit_deseq_handed(
+        [prefiltered.take_counts()],  # nothing holds the counts once the data set has copied them
+        prefiltered.sample_table,
         settings.design,
         engine=settings.engine,
         n_cpus=n_cpus,
         reference_levels=reference_levels(design),
         test=settings.test,
         reduced=settings.reduced if settings.test == "lrt" else None,
-        average_lengths=average_lengths,
+        average_lengths=prefiltered.average_lengths,
+        low_memory=True,
     )
     dds.uns["fibroskin"]["annotation"] = annotation.set_index("gene_id").loc[[str(g) for g in dds.var_names]].reset_index()
     return FitOutputs(
         dds=dds,
         normalized_counts=_with_symbols(rnaseq.normalized_counts(dds), annotation),
-        vst=_with_symbols(rnaseq.vst(dds), annotation),
         size_factors=rnaseq.size_factors(dds),
-        notes=notes,
+        notes=prefiltered.notes,
     )
+
+
+def vst_table(design: Design, counts_table: pd.DataFrame | str | Path,
+              lengths: pd.DataFrame | None = None, n_cpus: int = 1) -> pd.DataFrame:
+    """The VST of the prefiltered counts (``vst.tsv``), as :func:`fibroskin.rnaseq.vst` of :func:`fit`'s model.
+
+    Blind to the design (DESeq2's default for QC figures), so it needs no DE fit: the same
+    numbers, computed beside the fit rather than after it. ``lengths`` and ``n_cpus`` as for
+    :func:`fit`.
+    """
+    from fibroskin import rnaseq
+
+    settings: RnaseqSettings = design.rnaseq
+    prefiltered = prefiltered_counts(design, counts_table, lengths)
+    del counts_table
+    transformed = rnaseq.vst_of_handed_counts(
+        [prefiltered.take_counts()],  # nothing holds the counts once the data set has copied them
+        prefiltered.sample_table,
+        settings.design,
+        engine=settings.engine,
+        reference_levels=reference_levels(design),
+        average_lengths=prefiltered.average_lengths,
+        n_cpus=n_cpus,
+    )
+    return _with_symbols(transformed, prefiltered.annotation)
 
 
 def fit_annotation(dds: DeseqDataSet) -> pd.DataFrame | None:
@@ -296,6 +410,15 @@ def contrast_results(
     )
     markers = rnaseq.marker_results(results, design.markers, SymbolIndex.build(annotation))
     return results, markers
+
+
+def test_contrasts(dds: DeseqDataSet, design: Design) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """:func:`contrast_results` of every contrast of the run, in config order, on one fit."""
+    return [contrast_results(dds, contrast, design) for contrast in design.contrasts]
+
+
+# pytest would otherwise collect this function wherever a test module imports it by name.
+test_contrasts.__test__ = False  # type: ignore[attr-defined]
 
 
 def long_normalized_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from fibroskin.config import Contrast, Design, header_row, load_design
 from fibroskin.errors import ErrorCollector, InputError, InputErrors
 from fibroskin.io.cq import canonical_columns, read_long_cq_table
 from fibroskin.io.instruments import read_qpcr_files
-from fibroskin.io.text import extra_field_errors, read_table_text, read_text
+from fibroskin.io.text import extra_field_errors, read_table_text, read_text, read_text_head
 from fibroskin.stats import PAIRED_TESTS
 
 #: The JSON schema of the config (the same file Snakemake validates against).
@@ -825,7 +825,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
 
     Also records in ``design.facts["rnaseq_lengths"]`` whether the input calls for
     length offsets, which only the fast engine applies: with ``rnaseq.engine: pydeseq2``
-    such an input is refused.
+    such an input is refused; and in ``design.facts["rnaseq_cells"]`` the size of the count
+    table (genes x samples).
     """
     from fibroskin.rnaseq_input import COUNTS_FILE_COLUMN, length_offsets_need_fast_engine, read_rnaseq_input
 
@@ -833,7 +834,7 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
     sheet_samples = design.samples["sample"].tolist()
     if settings.counts is not None and COUNTS_FILE_COLUMN not in design.samples.columns:
         try:
-            decoded = read_text(settings.counts)
+            decoded = read_text_head(settings.counts)  # the header checks below need its first lines
         except InputErrors as problems:
             errors.extend(problems.errors)
             return []
@@ -848,6 +849,8 @@ def check_rnaseq(design: Design, errors: ErrorCollector) -> list[str]:
         errors.extend(problems.errors)
         return []
     design.facts["rnaseq_lengths"] = rnaseq_input.lengths is not None
+    # genes x samples: whether contrasts are tested in the fit's job (rnaseq_steps.contrasts_fan_out)
+    design.facts["rnaseq_cells"] = int(rnaseq_input.counts.size)
     if rnaseq_input.lengths is not None and settings.engine != "fast":
         errors.extend([length_offsets_need_fast_engine(rnaseq_input, settings)])
     counts = rnaseq_input.counts

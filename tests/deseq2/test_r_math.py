@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fibroskin.deseq2 import r_math
 from fibroskin.deseq2.r_math import c_exp, c_log, c_pow, digamma, lgammafn, trigamma
 
 from conftest import DATA
@@ -37,13 +38,19 @@ def test_trigamma_is_rs():
         trigamma(0.25)
 
 
-def test_c_functions_are_the_c_librarys():
+@pytest.mark.parametrize("forced_element_wise", [False, True], ids=["this-machine", "element-wise"])
+def test_c_functions_are_the_c_librarys(forced_element_wise, monkeypatch):
+    """Both paths (NumPy's loops where they call the C library, else element-wise) are the C library's."""
+    if forced_element_wise:
+        monkeypatch.setattr(r_math, "numpy_calls_the_c_library", lambda: False)
     rng = np.random.default_rng(0)
     x = np.exp(rng.uniform(-20, 20, 200_000))
     for exponent in (-1, -2):
         expected = np.array([math.pow(v, exponent) for v in x])
         np.testing.assert_array_equal(c_pow(x, exponent), expected)
-    # (glibc's pow(x, -1) differs from 1 / x for 0.09% of these: pow rounds by 0.52 ulp)
+    # (glibc's pow(x, -1) differs from 1 / x for 0.09% of these: pow rounds by 0.52 ulp;
+    # NumPy's power with a scalar -1 returns 1 / x)
+    assert (np.power(x, -1.0) != np.array([math.pow(v, -1) for v in x])).any()
     small = x[:1000]
     np.testing.assert_array_equal(c_exp(np.log(small)), [math.exp(v) for v in np.log(small)])
     np.testing.assert_array_equal(c_log(small), [math.log(v) for v in small])

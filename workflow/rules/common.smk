@@ -65,6 +65,30 @@ def rnaseq_input_files(wildcards):
     return inputs
 
 
+def rnaseq_contrasts_fan_out():
+    """Whether each RNA-seq contrast is its own job (rule rnaseq_contrast, from the saved
+    fit) rather than tested in the fit's job: several contrasts of a large table."""
+    from fibroskin.rnaseq_steps import contrasts_fan_out
+
+    if DESIGN.rnaseq is None:
+        return False
+    return contrasts_fan_out(len(CONTRASTS), DESIGN.facts.get("rnaseq_cells", 0))
+
+
+def rnaseq_fit_outputs():
+    """The fit's outputs: the saved fit when contrasts fan out, else every contrast's results."""
+    if rnaseq_contrasts_fan_out():
+        return {"fit": "results/rnaseq/deseq_fit.pkl"}
+    return {
+        "results": expand(
+            "results/{contrast}/rnaseq/deseq2_results.tsv", contrast=CONTRASTS
+        ),
+        "markers": expand(
+            "results/{contrast}/rnaseq/marker_results.tsv", contrast=CONTRASTS
+        ),
+    }
+
+
 def rnaseq_length_output():
     """``results/rnaseq/lengths.tsv`` when the input calls for length offsets (tximport's
     countsFromAbundance "no", RSEM genes.results, or ``rnaseq.lengths``): rnaseq_import

@@ -23,14 +23,14 @@ rule rnaseq_fit:
         **rnaseq_length_output(),
         counts="results/rnaseq/counts.tsv",
     output:
-        fit="results/rnaseq/deseq_fit.pkl",
+        **rnaseq_fit_outputs(),
         normalized_counts="results/rnaseq/normalized_counts.tsv",
-        vst="results/rnaseq/vst.tsv",
         size_factors="results/rnaseq/size_factors.tsv",
     log:
         "logs/rnaseq/fit.log",
     benchmark:
         "benchmarks/rnaseq/fit.tsv"
+    priority: 1
     conda:
         "../envs/fibroskin.yaml"
     threads: lambda wildcards, input: threads_for(input, mb_per_thread=2)
@@ -42,28 +42,53 @@ rule rnaseq_fit:
         "../../scripts/rnaseq_fit.py"
 
 
-rule rnaseq_contrast:
+if rnaseq_contrasts_fan_out():
+
+    rule rnaseq_contrast:
+        input:
+            fit="results/rnaseq/deseq_fit.pkl",
+        output:
+            results="results/{contrast}/rnaseq/deseq2_results.tsv",
+            markers="results/{contrast}/rnaseq/marker_results.tsv",
+        log:
+            "logs/{contrast}/rnaseq_contrast.log",
+        benchmark:
+            "benchmarks/{contrast}/rnaseq_contrast.tsv"
+        priority: 1
+        conda:
+            "../envs/fibroskin.yaml"
+        threads: 1
+        resources:
+            mem_mb=lambda wildcards, input: mem_mb_for(
+                input, per_input_mb=4, base_mb=1500
+            ),
+            runtime=lambda wildcards, input: 10
+            + int(mem_mb_for(input, per_input_mb=0.1, base_mb=0)),
+        params:
+            contrast=contrast_spec,
+        script:
+            "../../scripts/rnaseq_contrast.py"
+
+
+rule rnaseq_vst:
     input:
-        fit="results/rnaseq/deseq_fit.pkl",
+        **rnaseq_length_output(),
+        counts="results/rnaseq/counts.tsv",
     output:
-        results="results/{contrast}/rnaseq/deseq2_results.tsv",
-        markers="results/{contrast}/rnaseq/marker_results.tsv",
+        vst="results/rnaseq/vst.tsv",
     log:
-        "logs/{contrast}/rnaseq_contrast.log",
+        "logs/rnaseq/vst.log",
     benchmark:
-        "benchmarks/{contrast}/rnaseq_contrast.tsv"
-    priority: 1
+        "benchmarks/rnaseq/vst.tsv"
     conda:
         "../envs/fibroskin.yaml"
-    threads: 1
+    threads: lambda wildcards, input: threads_for(input, mb_per_thread=2)
     resources:
-        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=4, base_mb=1500),
+        mem_mb=lambda wildcards, input: mem_mb_for(input, per_input_mb=40, base_mb=1500),
         runtime=lambda wildcards, input: 10
-        + int(mem_mb_for(input, per_input_mb=0.1, base_mb=0)),
-    params:
-        contrast=contrast_spec,
+        + int(mem_mb_for(input, per_input_mb=1, base_mb=0)),
     script:
-        "../../scripts/rnaseq_contrast.py"
+        "../../scripts/rnaseq_vst.py"
 
 
 rule rnaseq_contrast_figures:

@@ -17,6 +17,12 @@ those of the whole child, start-up and input loading included; ``step_wall_s`` /
   ``~condition``, on the same count file with the same prefilter) when ``Rscript`` with DESeq2
   is installed; ``r_ratio`` is our step time over R's (``step_wall_s``; below 1 = faster).
 - ``example`` / ``workflow``: the bundled example, cold (fresh directory), ``--cores 2``.
+- ``rnaseq_workflow`` (:mod:`fibroskin.benchmarking.workflow_vs_r`): the whole workflow run
+  to the results table (``workflow_to_results``) against an ``Rscript`` doing ``DESeq()`` +
+  ``results()`` on the same files (``r_deseq2``), side by side, with the calls compared
+  (in ``note``); simulated (``makeExampleDESeqDataSet``'s model) at ``--workflow-sizes`` and
+  the airway table; above ``--r-max-samples`` the workflow alone on the whole table (also
+  ``workflow_all``: every output, figures included) and both on a balanced subset.
 
 Each row records the 1-minute load average before the step (``load_before``): on a shared
 machine, compare runs with a low load. Results: a TSV (``--out``, default
@@ -37,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fibroskin.benchmarking import workflow_vs_r
 from fibroskin.benchmarking.measure import load, log, machine, measure, r_available, snakemake_command
 from fibroskin.benchmarking.synthetic import MARKERS, N_GENES, REFERENCES, write_counts, write_qpcr
 from fibroskin.checkout import EXAMPLE, EXAMPLE_CONFIG, EXAMPLE_SHEET, require_workflow
@@ -181,6 +188,46 @@ def bench_rnaseq(work: Path, samples: int, stock: bool, with_r: bool) -> list[di
     return rows
 
 
+def workflow_sizes(sizes: list[str]) -> list[tuple[int, int]]:
+    """``["12", "2000x60000"]`` -> ``[(12, 20000), (2000, 60000)]``."""
+    parsed = []
+    for size in sizes:
+        samples, _, genes = size.lower().partition("x")
+        parsed.append((int(samples), int(genes) if genes else N_GENES))
+    return parsed
+
+
+def shared_data_folder(args: argparse.Namespace) -> Path:
+    """The public data folder (``--shared-data``, else ``FIBROSKIN_SHARED_DATA``, else ``../shared/data``)."""
+    if args.shared_data is not None:
+        return args.shared_data
+    if os.environ.get("FIBROSKIN_SHARED_DATA"):
+        return Path(os.environ["FIBROSKIN_SHARED_DATA"])
+    return require_workflow().parents[2] / "shared" / "data"
+
+
+def bench_workflow_vs_r(work: Path, args: argparse.Namespace, with_r: bool) -> list[dict]:
+    """The RNA-seq workflow against R on the simulated tables and airway (:mod:`~fibroskin.benchmarking.workflow_vs_r`)."""
+    sizes = args.workflow_sizes if args.workflow_sizes is not None else (
+        ["12"] if args.quick else ["12", "100", "500", "2000x60000"])
+    rows = []
+    for samples, genes in workflow_sizes(sizes):
+        dataset = workflow_vs_r.simulated(work / f"cohort_{samples}x{genes}", samples, genes)
+        if samples <= args.r_max_samples:
+            rows.extend(workflow_vs_r.compare(dataset, work, row, with_r))
+            continue
+        rows.extend(workflow_vs_r.compare(dataset, work, row, with_r=False, whole_workflow=True))
+        subset = workflow_vs_r.balanced_subset(dataset, work / f"cohort_{samples}x{genes}_subset", args.r_max_samples)
+        rows.extend(workflow_vs_r.compare(subset, work, row, with_r))
+    if not args.no_airway and not args.quick:
+        dataset = workflow_vs_r.airway(work / "airway", shared_data_folder(args))
+        if dataset is None:
+            log("airway table not found: no airway comparison (--shared-data names the folder)")
+        else:
+            rows.extend(workflow_vs_r.compare(dataset, work, row, with_r))
+    return rows
+
+
 def figure(table: pd.DataFrame, stem: Path) -> list[Path]:
     """Log-log time against size: qPCR steps by wells, RNA-seq steps by samples."""
     import matplotlib.pyplot as plt
@@ -220,8 +267,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stock-max-samples", type=int, default=12,
                         help="run the stock pydeseq2 engine up to this many samples (default 12; 0: never; "
                         "100 takes tens of minutes on 2 cores)")
+    parser.add_argument("--workflow-sizes", nargs="*",
+                        help="RNA-seq workflow against R: samples, or samples x genes as 2000x60000 "
+                        "(default 12 100 500 2000x60000, 20,000 genes unless given; --quick 12)")
+    parser.add_argument("--r-max-samples", type=int, default=1000,
+                        help="larger tables: R (and the workflow, for the comparison) on a balanced subset of this size")
+    parser.add_argument("--no-airway", action="store_true", help="skip the airway table (../shared/data/airway)")
+    parser.add_argument("--no-example", action="store_true", help="skip the bundled example's whole run")
+    parser.add_argument("--shared-data", type=Path, default=None,
+                        help="public data folder holding airway/ (default: FIBROSKIN_SHARED_DATA or ../shared/data)")
     parser.add_argument("--no-r", action="store_true", help="skip R DESeq2 even when installed")
-    parser.add_argument("--no-workflow", action="store_true", help="skip the whole-workflow runs")
+    parser.add_argument("--no-workflow", action="store_true",
+                        help="skip the whole-workflow runs (the example, qPCR, and the RNA-seq workflow against R)")
     parser.add_argument("--keep", type=Path, help="keep the generated data and runs in this directory")
 
 
@@ -237,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     try:
-        if not args.no_workflow:
+        if not args.no_workflow and not args.no_example:
             log("bundled example: whole workflow, cold")
             before = load()
             measured = run_workflow(example_workdir(work))
@@ -247,6 +304,8 @@ def run(args: argparse.Namespace) -> int:
             rows.extend(bench_qpcr(work, count, with_workflow=not args.no_workflow))
         for count in samples:
             rows.extend(bench_rnaseq(work, count, stock=count <= args.stock_max_samples, with_r=with_r))
+        if not args.no_workflow:
+            rows.extend(bench_workflow_vs_r(work, args, with_r))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

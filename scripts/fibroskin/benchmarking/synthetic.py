@@ -5,6 +5,10 @@
   reference genes) x 3 technical replicates, about 1% ``Undetermined``.
 - RNA-seq (:func:`write_counts`, :func:`write_engine_counts`): negative-binomial counts,
   10% of genes changed, two groups, as a gene x sample TSV.
+- RNA-seq cohorts (:func:`write_example_dataset`): R DESeq2's ``makeExampleDESeqDataSet``
+  model (log2 intercepts ~ N(4, 2), dispersion ``4 / mean + 0.1``, condition A then B),
+  with a condition effect ~ N(0, ``beta_sd``), written gene chunk by gene chunk so that
+  thousands of samples never sit in memory at once.
 """
 
 from __future__ import annotations
@@ -102,3 +106,49 @@ def write_engine_counts(workdir: Path, samples: int, genes: int, seed: int) -> N
     table.to_csv(workdir / "counts.tsv", sep="\t")
     pd.DataFrame({"sample": names, "condition": np.where(group == 1, "B", "A")}).to_csv(
         workdir / "samples.tsv", sep="\t", index=False)
+
+
+def write_example_dataset(
+    directory: Path,
+    samples: int,
+    genes: int,
+    seed: int = 17,
+    beta_sd: float = 0.5,
+    chunk_genes: int = 2000,
+) -> tuple[Path, Path]:
+    """Counts as R DESeq2's ``makeExampleDESeqDataSet(n = genes, m = samples, betaSD = beta_sd)``.
+
+    R's model: per gene, log2 mean ``beta0 ~ N(4, 2)`` and condition effect ``beta1 ~ N(0,
+    beta_sd)``; dispersion ``4 / 2^beta0 + 0.1``; the first ``ceiling(m / 2)`` samples are
+    condition ``A``, the rest ``B``; size factors 1; counts negative binomial. (NumPy's
+    random numbers, not R's: the same model, other draws.) Written as ``counts.tsv``
+    (``gene``, then ``sample0001`` ...) and ``samples.tsv`` (``sample``, ``condition``),
+    ``chunk_genes`` genes at a time.
+
+    Returns
+    -------
+    counts, samples
+        The two paths.
+    """
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    names = [f"sample{index + 1:04d}" for index in range(samples)]
+    is_b = np.arange(samples) >= -(-samples // 2)
+    pd.DataFrame({"sample": names, "condition": np.where(is_b, "B", "A")}).to_csv(
+        directory / "samples.tsv", sep="\t", index=False
+    )
+    counts_path = directory / "counts.tsv"
+    with open(counts_path, "w", newline="\n") as handle:
+        handle.write("\t".join(["gene", *names]) + "\n")
+        for start in range(0, genes, chunk_genes):
+            size = min(chunk_genes, genes - start)
+            intercept = rng.normal(4.0, 2.0, size)
+            effect = rng.normal(0.0, beta_sd, size)
+            dispersion = 4.0 / 2.0**intercept + 0.1
+            mu = 2.0 ** (intercept[:, None] + effect[:, None] * is_b[None, :])
+            shape = 1.0 / dispersion[:, None]
+            counts = rng.negative_binomial(shape, shape / (shape + mu))
+            table = pd.DataFrame(counts, columns=names)
+            table.insert(0, "gene", [f"gene{index + 1:06d}" for index in range(start, start + size)])
+            table.to_csv(handle, sep="\t", index=False, header=False, lineterminator="\n")
+    return counts_path, directory / "samples.tsv"

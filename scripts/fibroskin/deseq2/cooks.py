@@ -260,7 +260,7 @@ def r_refit_without_outliers(dds: DeseqDataSet) -> None:
         outliers = np.asarray(dispersion_outliers(genewise, fitted, dds.uns["_squared_logres"]), dtype=bool)
         final = np.where(outliers, genewise, map_dispersions)
         glm = fit_nbinom_glms(sub_counts, sub_nf, design, final, min_mu=dds.min_mu,
-                              chunk_size=getattr(dds.inference, "chunk_size", 4096))
+                              chunk_size=getattr(dds.inference, "chunk_size", None))
         genes = dds.var_names[rows]
         dds.var.loc[genes, "genewise_dispersions"] = genewise
         dds.var.loc[genes, "fitted_dispersions"] = fitted

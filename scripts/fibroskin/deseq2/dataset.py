@@ -20,6 +20,7 @@ import pandas as pd
 from pydeseq2.dds import DeseqDataSet
 from pydeseq2.preprocessing import deseq2_norm_fit
 
+from fibroskin.deseq2.arrays import chunk_genes, each_chunk, gene_chunks
 from fibroskin.deseq2.cooks import r_cooks_distances, r_max_cooks, r_refit_without_outliers, refit_without_outliers
 from fibroskin.deseq2.dispersion_prior import r_dispersion_prior_variance
 from fibroskin.deseq2.dispersion_trend import pydeseq2_trend_keep, r_parametric_dispersion_fit
@@ -28,6 +29,26 @@ from fibroskin.deseq2.map_dispersions import dispersion_outliers
 from fibroskin.deseq2.nbinom_glm import fit_nbinom_glms
 from fibroskin.deseq2.r_stats import r_row_means
 from fibroskin.deseq2.size_factors import geometric_mean_factors, r_normalization_factors, r_size_factors
+
+def _norm_fit_by_blocks(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pydeseq2's ``deseq2_norm_fit`` (each gene's mean log count), a block of genes at a time.
+
+    Each block's logs are laid out as pydeseq2's are (NumPy keeps the counts' memory
+    order), so every gene's mean is summed in the same order: the same numbers without
+    a samples x genes float copy.
+    """
+    num_samples, num_genes = counts.shape
+    logmeans = np.empty(num_genes)
+    block = max(2, 2**18 // max(1, num_samples))
+    starts = list(range(0, num_genes, block))
+    if len(starts) > 1 and num_genes - starts[-1] == 1:
+        starts.pop()  # a block of one gene would be summed pairwise: it joins the one before
+    with np.errstate(divide="ignore"):
+        for start, end in zip(starts, starts[1:] + [num_genes]):
+            genes = slice(start, end)
+            logmeans[genes] = np.log(np.asarray(counts[:, genes], dtype=float)).mean(0)
+    return logmeans, ~np.isinf(logmeans)
+
 
 #: ``"pydeseq2"``: pydeseq2's trend fit; ``"r"``: R DESeq2's dispersion scheme.
 TrendScheme = Literal["pydeseq2", "r"]
@@ -103,24 +124,24 @@ class FastDeseqDataSet(DeseqDataSet):
         fit_type = fit_type if fit_type is not None else self.size_factors_fit_type
         if control_genes is None:
             control_genes = getattr(self, "control_genes", None)
-        counts = np.asarray(self.X, dtype=float)
         if "average_lengths" in self.layers:
             if fit_type != "ratio" or control_genes is not None:
                 raise ValueError("length offsets take R's median-of-ratios factors, without control genes")
-            self._fit_normalization_factors(counts)
+            self._fit_normalization_factors(np.asarray(self.X, dtype=float))
             return
         if (
             getattr(self, "trend_scheme", "pydeseq2") != "r"
             or fit_type != "ratio"
             or control_genes is not None
-            or (counts == 0).any(axis=0).all()
+            or (self.X == 0).any(axis=0).all()
         ):
             super().fit_size_factors(fit_type=fit_type, control_genes=control_genes)
             return
-        self.logmeans, self.filtered_genes = deseq2_norm_fit(counts)
-        size_factors = r_size_factors(counts)
+        # without a samples x genes float copy of the counts: their logs a block at a time
+        self.logmeans, self.filtered_genes = _norm_fit_by_blocks(self.X)
+        size_factors = r_size_factors(self.X)
         self.obs["size_factors"] = size_factors
-        self.layers["normed_counts"] = counts / size_factors[:, None]
+        self.layers["normed_counts"] = self.X / size_factors[:, None]
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
     def _fit_normalization_factors(self, counts: np.ndarray) -> None:
@@ -133,11 +154,27 @@ class FastDeseqDataSet(DeseqDataSet):
         self.layers["normed_counts"] = counts / factors
         self.var["_normed_means"] = r_row_means(self.layers["normed_counts"].T)
 
-    def fit_genewise_dispersions(self, vst: bool = False) -> None:
-        """pydeseq2's gene-wise step; with normalization factors, R's use of them.
+    def _set_non_zero(self) -> np.ndarray:
+        """pydeseq2's bookkeeping of the genes with a count; ``non_zero_idx`` a slice when all have one.
 
-        Without normalization factors this is ``DeseqDataSet.fit_genewise_dispersions``.
-        With them (R's ``estimateDispersionsGeneEst`` on a data set with
+        After the workflow's prefilter every gene has counts, and ``X[:, non_zero_idx]``
+        (pydeseq2 writes it at every stage) is then a view of the counts instead of a copy:
+        one samples x genes array less at each stage.
+        """
+        non_zero = ~(self.X == 0).all(axis=0)
+        self.var["non_zero"] = non_zero
+        self.non_zero_idx = slice(None) if non_zero.all() else np.flatnonzero(non_zero)
+        self.non_zero_genes = self.var_names[non_zero]
+        return np.asarray(non_zero)
+
+    def fit_genewise_dispersions(self, vst: bool = False) -> None:
+        """pydeseq2's gene-wise step, without copies of the counts; with normalization factors, R's use of them.
+
+        With ``trend_scheme="r"``: ``DeseqDataSet.fit_genewise_dispersions``'s arithmetic
+        (the method-of-moments start, the starting means ``linearModelMu`` or, for designs
+        that are not one factor, IRLS, then the line search), on views of the counts when
+        every gene has counts (:meth:`_set_non_zero`), the means stored once. With
+        normalization factors (R's ``estimateDispersionsGeneEst`` on a data set with
         ``normalizationFactors``): the rough estimate on ``counts / nf``, the moments
         estimate with ``mean(1 / colMeans(nf))`` in place of ``mean(1 / sizeFactors)``
         (``momentsDispEstimate``), and the starting means ``linearModelMu(counts / nf) * nf``
@@ -147,36 +184,43 @@ class FastDeseqDataSet(DeseqDataSet):
         if "size_factors" not in self.obs:
             self.fit_size_factors(fit_type=self.size_factors_fit_type)
         factors = self.normalization_factors
-        if factors is None:
+        if factors is None and getattr(self, "trend_scheme", "pydeseq2") != "r":
             super().fit_genewise_dispersions(vst)
             return
-        self.var["non_zero"] = ~(self.X == 0).all(axis=0)
-        self.non_zero_idx = np.arange(self.n_vars)[self.var["non_zero"]]
-        self.non_zero_genes = self.var_names[self.var["non_zero"]]
-        non_zero = self.var["non_zero"].to_numpy()
+        non_zero = self._set_non_zero()
+        columns = self.non_zero_idx
         design = self.obsm["design_matrix"]
         design_matrix = design.values
-        factors = factors[:, self.non_zero_idx]
-        normed_counts = self.layers["normed_counts"][:, self.non_zero_idx]
+        normed_counts = self.layers["normed_counts"][:, columns]
         rough = self.inference.fit_rough_dispersions(normed_counts, design_matrix)
-        # momentsDispEstimate's xim = mean(1 / colMeans(nf)): R's colMeans are these rowMeans
-        moments = self.inference.fit_moments_dispersions(normed_counts, r_row_means(factors))
+        if factors is None:
+            scale = self.obs["size_factors"].values
+            moments = self.inference.fit_moments_dispersions(normed_counts, scale)
+        else:
+            scale = factors[:, columns]
+            # momentsDispEstimate's xim = mean(1 / colMeans(nf)): R's colMeans are these rowMeans
+            moments = self.inference.fit_moments_dispersions(normed_counts, r_row_means(scale))
+        del normed_counts
         self.var["_MoM_dispersions"] = np.full(self.n_vars, np.nan)
         self.var.loc[non_zero, "_MoM_dispersions"] = np.clip(np.minimum(rough, moments), self.min_disp, self.max_disp)
         start = self.var.loc[non_zero, "_MoM_dispersions"].values
-        counts = self.X[:, self.non_zero_idx]
+        counts = self.X[:, columns]
         if len(design.value_counts()) == design.shape[-1]:
-            mu_hat = self.inference.lin_reg_mu(counts=counts, size_factors=factors,
+            mu_hat = self.inference.lin_reg_mu(counts=counts, size_factors=scale,
                                                design_matrix=design_matrix, min_mu=self.min_mu)
         else:
-            _, mu_hat, _, _ = self.inference.irls(counts=counts, size_factors=factors, design_matrix=design_matrix,
+            _, mu_hat, _, _ = self.inference.irls(counts=counts, size_factors=scale, design_matrix=design_matrix,
                                                   disp=start, min_mu=self.min_mu, beta_tol=self.beta_tol)
         mu_name = "_vst_mu_hat" if vst else "_mu_hat"
         disp_name = "vst_genewise_dispersions" if vst else "genewise_dispersions"
-        self.layers[mu_name] = np.full((self.n_obs, self.n_vars), np.nan)
-        self.layers[mu_name][:, non_zero] = mu_hat
+        if non_zero.all():
+            self.layers[mu_name] = mu_hat
+        else:
+            self.layers[mu_name] = np.full((self.n_obs, self.n_vars), np.nan)
+            self.layers[mu_name][:, non_zero] = mu_hat
+        del mu_hat
         dispersions, converged = self.inference.alpha_mle(
-            counts=counts, design_matrix=design_matrix, mu=self.layers[mu_name][:, self.non_zero_idx],
+            counts=counts, design_matrix=design_matrix, mu=self.layers[mu_name][:, columns],
             alpha_hat=start, min_disp=self.min_disp, max_disp=self.max_disp,
         )
         self.var[disp_name] = np.full(self.n_vars, np.nan)
@@ -226,20 +270,29 @@ class FastDeseqDataSet(DeseqDataSet):
             self.fit_MAP_dispersions()
         non_zero = self.var["non_zero"].to_numpy()
         design = self.obsm["design_matrix"]
-        fit = fit_nbinom_glms(
-            np.asarray(self.X[:, non_zero], dtype=float).T,
-            self._gene_factors(non_zero),
-            design.to_numpy(float),
-            self.var.loc[non_zero, "dispersions"].to_numpy(float),
-            min_mu=self.min_mu,
-            chunk_size=getattr(self.inference, "chunk_size", 4096),
-        )
+        design_values = design.to_numpy(float)
+        genes = np.flatnonzero(non_zero)
+        alpha = self.var.loc[non_zero, "dispersions"].to_numpy(float)
+        beta = np.empty((genes.size, design.shape[1]))
+        mu = np.empty((self.n_obs, genes.size))
+        hat = np.empty((self.n_obs, genes.size))
+        converged = np.empty(genes.size, dtype=bool)
+
+        def fit_chunk(chunk: slice) -> None:
+            # each gene's fit is its own: chunks bound memory and run in threads
+            fit = fit_nbinom_glms(np.asarray(self.X[:, genes[chunk]], dtype=float).T, self._gene_factors(genes[chunk]),
+                                  design_values, alpha[chunk], min_mu=self.min_mu, chunk_size=chunk.stop - chunk.start)
+            beta[chunk], mu[:, chunk], hat[:, chunk], converged[chunk] = (
+                fit.beta_natural, fit.mu.T, fit.hat_diagonals.T, fit.converged)
+
+        each_chunk(fit_chunk, list(gene_chunks(genes.size, chunk_genes(self.n_obs))),
+                   getattr(self.inference, "n_cpus", 1))
         self.varm["LFC"] = pd.DataFrame(np.nan, index=self.var_names, columns=design.columns)
-        self.varm["LFC"].loc[self.var_names[non_zero], :] = fit.beta_natural
-        self.obsm["_mu_LFC"] = fit.mu.T
-        self.obsm["_hat_diagonals"] = fit.hat_diagonals.T
+        self.varm["LFC"].loc[self.var_names[non_zero], :] = beta
+        self.obsm["_mu_LFC"] = mu
+        self.obsm["_hat_diagonals"] = hat
         self.var["_LFC_converged"] = pd.array([pd.NA] * self.n_vars, dtype="boolean")
-        self.var.loc[non_zero, "_LFC_converged"] = fit.converged
+        self.var.loc[non_zero, "_LFC_converged"] = converged
 
     def calculate_cooks(self) -> None:
         """pydeseq2's Cook's distances; with ``trend_scheme="r"`` R's ``calculateCooksDistance``.
@@ -253,17 +306,47 @@ class FastDeseqDataSet(DeseqDataSet):
             self.fit_MAP_dispersions()
         non_zero = self.var["non_zero"].to_numpy()
         design = self.obsm["design_matrix"].to_numpy(float)
-        counts = np.asarray(self.X[:, non_zero], dtype=float).T
-        normed = counts / self._gene_factors(non_zero)
-        cooks = r_cooks_distances(counts, normed, self.obsm["_mu_LFC"].T, self.obsm["_hat_diagonals"].T, design)
-        self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
-        self.layers["cooks"][:, non_zero] = cooks.T
-        max_cooks = np.full(self.n_vars, np.nan)
-        max_cooks[non_zero] = r_max_cooks(cooks, design)
-        self.var["r_max_cooks"] = max_cooks
+        genes = np.flatnonzero(non_zero)
+        mu, hat = self.obsm["_mu_LFC"], self.obsm["_hat_diagonals"]
+        cooks = np.empty((genes.size, self.n_obs))
+        # a gene's distances are its own: by chunks of genes, no samples x genes temporaries
+        for chunk in gene_chunks(genes.size, chunk_genes(self.n_obs)):
+            counts = np.asarray(self.X[:, genes[chunk]], dtype=float).T
+            normed = counts / self._gene_factors(genes[chunk])
+            cooks[chunk] = r_cooks_distances(counts, normed, mu[:, chunk].T, hat[:, chunk].T, design)
+        del counts, normed, mu, hat
         if self.low_memory:
             del self.obsm["_mu_LFC"]
             del self.obsm["_hat_diagonals"]
+        max_cooks = np.full(self.n_vars, np.nan)
+        max_cooks[non_zero] = r_max_cooks(cooks, design)
+        self.var["r_max_cooks"] = max_cooks
+        if non_zero.all():
+            self.layers["cooks"] = cooks.T
+        else:
+            self.layers["cooks"] = np.full((self.n_obs, self.n_vars), np.nan)
+            self.layers["cooks"][:, non_zero] = cooks.T
+
+    def cooks_outlier(self) -> pd.Series:
+        """pydeseq2's outlier flags; with ``trend_scheme="r"`` also each gene's count at its largest Cook's distance.
+
+        R's ``results()`` keeps a Cook's outlier of a two-level design when three or more
+        counts exceed the count at its largest distance
+        (:func:`fibroskin.deseq2.results.cooks_outliers`); that count is recorded in
+        ``var["_count_at_max_cooks"]`` because pydeseq2 drops the distances here with
+        ``low_memory``.
+        """
+        if self._r_scheme() and "cooks" in self.layers and "_count_at_max_cooks" not in self.var:
+            count_at_max = np.full(self.n_vars, np.nan)
+            for chunk in gene_chunks(self.n_vars, chunk_genes(self.n_obs)):
+                cooks = np.asarray(self.layers["cooks"][:, chunk], dtype=float)
+                finite = ~np.isnan(cooks).all(axis=0)
+                rows = np.argmax(np.where(np.isnan(cooks), -np.inf, cooks), axis=0)
+                counts = np.asarray(self.X[:, chunk])
+                values = counts[rows, np.arange(counts.shape[1])].astype(float)
+                count_at_max[chunk] = np.where(finite, values, np.nan)
+            self.var["_count_at_max_cooks"] = count_at_max
+        return super().cooks_outlier()
 
     def refit(self) -> None:
         """pydeseq2's outlier refit; with ``trend_scheme="r"`` R's ``replaceOutliers`` and ``refitWithoutOutliers``.

@@ -5,10 +5,14 @@ interface with NumPy/SciPy array operations over genes instead of one SciPy opti
 call per gene (which is what :class:`pydeseq2.default_inference.DefaultInference` does
 through joblib). Each method hands one stage to its module (see :mod:`fibroskin.deseq2`).
 
-Genes are processed in fixed-size chunks (``chunk_size``, default 4096) so memory is
-bounded by ``chunk_size x n_samples`` arrays. The chunking never depends on ``n_cpus``,
-and no thread pool is used, so results are bit-identical whatever ``n_cpus`` says (the
-attribute exists only because ``DeseqDataSet`` sets it). Rare genes where IRLS diverges
+Genes are processed in chunks of about 262,144 cells (:func:`~fibroskin.deseq2.arrays.
+chunk_genes`: 131 genes of 2,000 samples, up to 16,384 genes of a few samples; or a fixed
+``chunk_size``), so memory is bounded by a few chunk-sized arrays beside the caller's, and
+the many temporaries of a dispersion search stay in the CPU's cache. With ``n_cpus`` above
+one, chunks are fitted by that many threads (NumPy releases the interpreter lock in its
+array loops). A gene's numbers never depend on the chunking or on the threads: the chunks
+are the same for any ``n_cpus`` and each writes only its own genes, so results are
+bit-identical whatever ``n_cpus`` says. Rare genes where IRLS diverges
 (``|beta| > max_beta`` or ``maxiter`` reached) or the dispersion derivative is not finite
 are handed to pydeseq2's own per-gene solvers, so their answers equal the stock backend's;
 these are off the hot path.
@@ -16,6 +20,7 @@ these are off the hot path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -23,7 +28,7 @@ import pandas as pd
 from pydeseq2 import utils as pd_utils
 from pydeseq2.inference import Inference
 
-from fibroskin.deseq2.arrays import DEFAULT_CHUNK_SIZE, gene_chunks
+from fibroskin.deseq2.arrays import chunk_genes, each_chunk, gene_chunks
 from fibroskin.deseq2.dispersion_optimum import minimise_log_dispersion
 from fibroskin.deseq2.dispersion_trend import fit_gamma_identity_glm, stock_gamma_trend
 from fibroskin.deseq2.genewise_dispersions import (
@@ -59,12 +64,12 @@ class VectorizedInference(Inference):
 
     Parameters
     ----------
-    chunk_size : int
+    chunk_size : int, optional
         Genes per chunk; bounds memory to a few ``chunk_size x n_samples`` arrays.
-        (default: ``4096``).
+        Default: :func:`~fibroskin.deseq2.arrays.chunk_genes` of the number of samples.
     n_cpus : int, optional
-        Accepted for interface compatibility with ``DeseqDataSet``/``DeseqStats``,
-        which set it; it has no effect, so results never depend on it.
+        Threads fitting chunks side by side (``DeseqDataSet``/``DeseqStats`` set it);
+        results never depend on it.
     mode : {"exact", "r"}
         ``"exact"`` (default): pydeseq2's estimators solved exactly -- gene-wise and MAP
         dispersions are the optima of the loss to 1e-10 in ``log(alpha)``
@@ -84,15 +89,15 @@ class VectorizedInference(Inference):
 
     def __init__(
         self,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        chunk_size: int | None = None,
         n_cpus: int | None = None,
         mode: InferenceMode = "exact",
     ):
-        if chunk_size < 1:
+        if chunk_size is not None and chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         if mode not in ("exact", "r"):
             raise ValueError(f"mode must be 'exact' or 'r', got {mode!r}")
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = None if chunk_size is None else int(chunk_size)
         self._n_cpus = 1 if n_cpus is None else int(n_cpus)
         self.mode = mode
 
@@ -103,6 +108,15 @@ class VectorizedInference(Inference):
     @n_cpus.setter
     def n_cpus(self, n_cpus: int | None) -> None:
         self._n_cpus = 1 if n_cpus is None else int(n_cpus)
+
+    def _chunks(self, num_genes: int, num_samples: int) -> list[slice]:
+        """The gene chunks of a stage (never dependent on ``n_cpus``)."""
+        size = self.chunk_size if self.chunk_size is not None else chunk_genes(num_samples)
+        return list(gene_chunks(num_genes, size))
+
+    def _each_chunk(self, fit_chunk: Callable[[slice], None], chunks: list[slice]) -> None:
+        """``fit_chunk(chunk)`` for every chunk, by ``n_cpus`` threads (:func:`~fibroskin.deseq2.arrays.each_chunk`)."""
+        each_chunk(fit_chunk, chunks, self._n_cpus)
 
     # -- initial estimates ----------------------------------------------------------
 
@@ -115,10 +129,19 @@ class VectorizedInference(Inference):
     ) -> np.ndarray:
         factors = _per_sample_and_gene(size_factors)
         if self.mode == "r":
-            # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu
-            normed = np.asarray(counts, dtype=float) / factors
-            fitted = r_linear_model_mu(normed.T, np.asarray(design_matrix, dtype=float))
-            return np.maximum(fitted.T * factors, min_mu)
+            # R's linearModelMuNormalized, bit for bit: the line search starts from R's mu;
+            # gene by gene, so chunk by chunk into the one array it returns
+            design_matrix = np.asarray(design_matrix, dtype=float)
+            mu = np.empty(counts.shape)
+
+            def fit_chunk(sl: slice) -> None:
+                chunk_factors = factors[:, sl] if factors.shape[1] > 1 else factors
+                normed = np.asarray(counts[:, sl], dtype=float) / chunk_factors
+                fitted = r_linear_model_mu(normed.T, design_matrix)
+                mu[:, sl] = np.maximum(fitted.T * chunk_factors, min_mu)
+
+            self._each_chunk(fit_chunk, self._chunks(counts.shape[1], counts.shape[0]))
+            return mu
         if np.ndim(size_factors) == 2:
             raise ValueError("normalization factors need mode='r' (R DESeq2's estimators)")
         return linear_model_mu(counts, size_factors, design_matrix, min_mu)
@@ -127,16 +150,28 @@ class VectorizedInference(Inference):
         self, normed_counts: np.ndarray, design_matrix: np.ndarray
     ) -> np.ndarray:
         if self.mode == "r":
-            return r_rough_dispersions(np.asarray(normed_counts, dtype=float).T,
-                                       np.asarray(design_matrix, dtype=float))
+            design_matrix = np.asarray(design_matrix, dtype=float)
+            return self._per_gene(normed_counts, lambda chunk: r_rough_dispersions(chunk.T, design_matrix))
         return rough_dispersions(normed_counts, design_matrix)
 
     def fit_moments_dispersions(  # noqa: D102
         self, normed_counts: np.ndarray, size_factors: np.ndarray
     ) -> np.ndarray:
         if self.mode == "r":
-            return r_moments_dispersions(np.asarray(normed_counts, dtype=float).T, np.asarray(size_factors))
+            size_factors = np.asarray(size_factors)
+            return self._per_gene(normed_counts, lambda chunk: r_moments_dispersions(chunk.T, size_factors))
         return pd_utils.fit_moments_dispersions(normed_counts, np.asarray(size_factors))
+
+    def _per_gene(self, samples_by_genes: np.ndarray, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``function`` (of a samples x genes float array, one value per gene) chunk by chunk."""
+        num_samples, num_genes = samples_by_genes.shape
+        out = np.empty(num_genes)
+
+        def fit_chunk(sl: slice) -> None:
+            out[sl] = function(np.asarray(samples_by_genes[:, sl], dtype=float))
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, num_samples))
+        return out
 
     # -- GLM coefficients -----------------------------------------------------------
 
@@ -157,38 +192,40 @@ class VectorizedInference(Inference):
         size_factors = np.asarray(size_factors, dtype=float)
         per_gene = size_factors.ndim == 2
         disp = np.asarray(disp, dtype=float)
-        if self.mode == "r":
-            # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit; factors per
-            # gene and sample (normalization factors) arrive samples x genes
-            factors = size_factors.T if per_gene else size_factors
-            fit = fit_nbinom_glms(np.asarray(counts, dtype=float).T, factors, design_matrix, disp,
-                                  min_mu=min_mu, chunk_size=self.chunk_size)
-            return fit.beta_natural, fit.mu.T, fit.hat_diagonals.T, fit.converged
         num_samples, num_genes = counts.shape
         num_coef = design_matrix.shape[1]
         beta = np.empty((num_genes, num_coef))
         mu = np.empty((num_samples, num_genes))
         hat = np.empty((num_samples, num_genes))
         converged = np.empty(num_genes, dtype=bool)
-        for sl in gene_chunks(num_genes, self.chunk_size):
+        r_rules = self.mode == "r"
+
+        def fit_chunk(sl: slice) -> None:
             chunk_counts = np.asarray(counts[:, sl], dtype=float).T
             chunk_factors = size_factors[:, sl].T if per_gene else size_factors
-            b, m, h, c = irls_chunk(
-                chunk_counts, chunk_factors, design_matrix,
-                disp[sl], min_mu, beta_tol, max_beta, maxiter,
-            )
-            fallback = np.flatnonzero(~c)
-            for g in fallback:
+            if r_rules:
+                # R's fitNbinomGLMs (fitBeta and its optim fallback), bit for bit; each
+                # gene's fit is its own, so chunks change nothing but memory
+                fit = fit_nbinom_glms(chunk_counts, chunk_factors, design_matrix, disp[sl], min_mu=min_mu,
+                                      chunk_size=sl.stop - sl.start)
+                b, m, h, c = fit.beta_natural, fit.mu, fit.hat_diagonals, fit.converged
+            else:
+                b, m, h, c = irls_chunk(
+                    chunk_counts, chunk_factors, design_matrix,
+                    disp[sl], min_mu, beta_tol, max_beta, maxiter,
+                )
+            beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, num_samples))
+        if not r_rules:
+            for gene in np.flatnonzero(~converged):
                 # diverging IRLS: defer to pydeseq2's bounded optimiser + grid search
-                gene = sl.start + g
-                b[g], m_g, h_g, c[g] = pd_utils.irls_solver(
+                beta[gene], mu[:, gene], hat[:, gene], converged[gene] = pd_utils.irls_solver(
                     counts=counts[:, gene], size_factors=size_factors[:, gene] if per_gene else size_factors,
                     design_matrix=design_matrix, disp=disp[gene], min_mu=min_mu,
                     beta_tol=beta_tol, min_beta=min_beta, max_beta=max_beta,
                     optimizer=optimizer, maxiter=maxiter,
                 )
-                m[g], h[g] = m_g, h_g
-            beta[sl], mu[:, sl], hat[:, sl], converged[sl] = b, m.T, h.T, c
         return beta, mu, hat, converged
 
     # -- dispersions ----------------------------------------------------------------
@@ -224,7 +261,7 @@ class VectorizedInference(Inference):
                                  prior_disp_var if prior_reg else None, genewise)
         log_alpha = np.empty(num_genes)
         ok = np.empty(num_genes, dtype=bool)
-        for sl in gene_chunks(num_genes, self.chunk_size):
+        def fit_chunk(sl: slice) -> None:
             log_start = np.log(alpha_hat[sl])
             log_alpha[sl], ok[sl] = minimise_log_dispersion(
                 counts=np.asarray(counts[:, sl], dtype=float).T,
@@ -237,6 +274,8 @@ class VectorizedInference(Inference):
                 log_alpha_prior=log_start if prior_reg else None,
                 prior_disp_var=prior_disp_var if prior_reg else None,
             )
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, counts.shape[0]))
         alpha = np.exp(log_alpha)
         for gene in np.flatnonzero(~ok):
             alpha[gene], ok[gene] = pd_utils.fit_alpha_mle(
@@ -261,7 +300,7 @@ class VectorizedInference(Inference):
         """R's gene-wise or MAP estimator, chunk by chunk (``mode="r"``)."""
         num_genes = counts.shape[1]
         alpha = np.empty(num_genes)
-        for sl in gene_chunks(num_genes, self.chunk_size):
+        def fit_chunk(sl: slice) -> None:
             c = np.asarray(counts[:, sl], dtype=float).T
             # R bounds the means of both searches below by minmu (estimateDispersionsGeneEst's
             # fitMu[fitMu < minmu] <- minmu); the GLM means of designs that are not one
@@ -274,6 +313,8 @@ class VectorizedInference(Inference):
                 start = alpha_hat[sl] if genewise is None else np.asarray(genewise, float)[sl]
                 alpha[sl], _ = r_map_dispersions(c, m, design_matrix, start, alpha_hat[sl],
                                                  prior_disp_var, min_disp, max_disp)
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, counts.shape[0]))
         return alpha, np.isfinite(alpha)
 
     def dispersion_trend_gamma_glm(  # noqa: D102
@@ -313,9 +354,11 @@ class VectorizedInference(Inference):
             # lambda = 1e-6 on the log2 scale, i.e. 1e-6 / log(2)^2 on the natural scale
             ridge_factor = np.diag(np.full(design_matrix.shape[1], R_RIDGE))
         min_mu = R_MIN_MU if self.mode == "r" else None
-        for sl in gene_chunks(num_genes, self.chunk_size):
+        def fit_chunk(sl: slice) -> None:
             se[sl] = wald_standard_errors(design_matrix, disp[sl], np.asarray(mu[:, sl], dtype=float).T,
                                           ridge_factor, contrast, min_mu)
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, mu.shape[0]))
         return wald_pvalues(lfc, se, contrast, float(lfc_null), alt_hypothesis)
 
     # -- apeglm shrinkage -----------------------------------------------------------
@@ -343,10 +386,12 @@ class VectorizedInference(Inference):
         beta = np.empty((num_genes, num_coef))
         inv_hess = np.empty((num_genes, num_coef, num_coef))
         converged = np.empty(num_genes, dtype=bool)
-        for sl in gene_chunks(num_genes, self.chunk_size):
+        def fit_chunk(sl: slice) -> None:
             beta[sl], inv_hess[sl], converged[sl] = apeglm_map_chunk(
                 design_matrix, np.asarray(counts[:, sl], dtype=float).T, size[sl],
                 offset[:, sl].T if offset.ndim == 2 else offset,
                 prior_no_shrink_scale, float(prior_scale), shrink_index,
             )
+
+        self._each_chunk(fit_chunk, self._chunks(num_genes, counts.shape[0]))
         return beta, inv_hess, converged

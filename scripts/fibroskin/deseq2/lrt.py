@@ -77,7 +77,7 @@ def r_nbinom_lrt(dds: DeseqDataSet, reduced: pd.DataFrame, intercept_only: bool 
     rows = np.flatnonzero(tested)
     factors = dds._gene_factors(rows)
     dispersions = dds.var["dispersions"].to_numpy(float)[rows]
-    chunk_size = getattr(dds.inference, "chunk_size", 4096)
+    chunk_size = getattr(dds.inference, "chunk_size", None)
     full_fit = fit_nbinom_glms(counts[rows], factors, full.to_numpy(float), dispersions, log_like=True,
                                min_mu=dds.min_mu, chunk_size=chunk_size)
     reduced_fit = fit_nbinom_glms(counts[rows], factors, np.asarray(reduced, dtype=float), dispersions,

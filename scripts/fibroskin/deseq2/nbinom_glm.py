@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 
-from fibroskin.deseq2.arrays import DEFAULT_CHUNK_SIZE, batched_inv, gene_chunks, weighted_gram
+from fibroskin.deseq2.arrays import batched_inv, chunk_genes, gene_chunks
 from fibroskin.deseq2.r_dnbinom import NegativeBinomialLogDensity, log_dnbinom_mu
 from fibroskin.deseq2.r_lapack import (
     householder_qr_econ,
@@ -156,10 +156,22 @@ def _sandwich(
         ``(genes, p, p)`` covariance of the natural-log coefficients.
     """
     w = mu / (1.0 + alpha[:, None] * mu)
-    gram = weighted_gram(w, design_matrix)
+    # sums in sample order, not a BLAS product: BLAS picks its kernel by the matrix's size,
+    # so a gene's numbers would change in the last bit with the genes fitted beside it
+    num_samples, p = design_matrix.shape
+    gram = np.empty((w.shape[0], p, p))
+    for a in range(p):
+        for b in range(a, p):
+            gram[:, a, b] = gram[:, b, a] = ordered_sum(w * (design_matrix[:, a] * design_matrix[:, b])[None, :], axis=1)
     inv = batched_inv(gram + np.diag(ridge))
-    x_inv = np.einsum("si,gij->gsj", design_matrix, inv)
-    hat = np.einsum("gsj,sj->gs", x_inv, design_matrix) * w
+    # h = w x' inv x, term by term in a fixed order (einsum's kernels, too, follow the shape)
+    hat = np.zeros(w.shape)
+    for j in range(p):
+        x_inv_j = np.zeros(w.shape)
+        for i in range(p):
+            x_inv_j += design_matrix[None, :, i] * inv[:, i, j, None]
+        hat += x_inv_j * design_matrix[None, :, j]
+    hat *= w
     sigma = inv @ gram @ inv
     return hat, sigma
 
@@ -325,7 +337,7 @@ def fit_nbinom_glms(
     use_optim: bool = True,
     min_mu: float = 0.5,
     intercept_only: bool | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> NbinomGLMFit:
     """R DESeq2's ``fitNbinomGLMs`` for every gene (rows of ``counts``).
 
@@ -346,8 +358,9 @@ def fit_nbinom_glms(
     intercept_only : bool, optional
         The design is ``~1`` (R's shortcut: mean of the normalised counts); default: the
         design matrix is one column of ones.
-    chunk_size : int
-        Genes per block of the IRLS (memory).
+    chunk_size : int, optional
+        Genes per block of the IRLS (memory); default :func:`~fibroskin.deseq2.arrays.chunk_genes`
+        of the number of samples. Each gene's fit is its own: the blocks change nothing else.
 
     Returns
     -------
@@ -370,6 +383,8 @@ def fit_nbinom_glms(
     beta_var = np.empty((num_genes, p))
     hat = np.empty(counts.shape)
     iterations = np.empty(num_genes, dtype=np.int64)
+    if chunk_size is None:
+        chunk_size = chunk_genes(counts.shape[1])
     for chunk in gene_chunks(num_genes, chunk_size):
         beta_start[chunk] = r_initial_beta(counts[chunk] / nf[chunk], x)
         fit = r_fit_beta(counts[chunk], nf[chunk], x, alpha[chunk], beta_start[chunk], ridge, beta_tol, maxit,

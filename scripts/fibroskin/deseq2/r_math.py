@@ -24,7 +24,9 @@ against R 4.2.2 in ``tests/deseq2/test_r_math.py``.
 
 from __future__ import annotations
 
+import functools
 import math
+import platform
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,22 +73,80 @@ _PSI_XMIN = float(int(3.50 + 0.40 * _FLN) + 1)  # xmin for n = 0: 9
 _PSI_LARGE = 1 / (2.0 * _DBL_EPSILON)
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63
 _c_exp = np.frompyfunc(math.exp, 1, 1)
+_c_log = np.frompyfunc(math.log, 1, 1)
 _c_pow = np.frompyfunc(math.pow, 2, 1)
+
+
+def _numpy_cpu_features() -> dict[str, bool]:
+    """NumPy's record of the CPU features its dispatched loops may use."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__
+    except ImportError:  # NumPy 1.x
+        from numpy.core._multiarray_umath import __cpu_features__
+    return dict(__cpu_features__)
+
+
+@functools.cache
+def numpy_calls_the_c_library() -> bool:
+    """Whether NumPy's float64 ``log``, ``exp`` and ``power`` are the C library's here.
+
+    NumPy's float64 loops of these functions call the C library element by element,
+    except its AVX-512 versions (its own ``exp``/``log`` for AVX512F, SVML's for
+    AVX512_SKX). So on x86-64 without AVX512F they are the C library's; this is then
+    confirmed on 4,096 seeded arguments (``power`` with exponents -1 and -2, given as
+    arrays) against Python's ``math`` functions, which call the C library. Anywhere else,
+    or if any bit differs, :func:`c_log`, :func:`c_exp` and :func:`c_pow` take their
+    slower element-wise paths.
+    """
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    features = _numpy_cpu_features()
+    if features.get("AVX512F", True) or features.get("AVX512_SKX", True):
+        return False
+    rng = np.random.default_rng(20240601)
+    x = np.concatenate([np.exp(rng.uniform(-40.0, 40.0, 2048)), rng.uniform(0.5, 2.0, 2048)])
+    log_x = np.log(x)
+    checks = [
+        (log_x, _c_log(x)),
+        (np.exp(log_x), _c_exp(log_x)),
+        (np.power(x, np.full(x.shape, -1.0)), _c_pow(x, -1.0)),
+        (np.power(x, np.full(x.shape, -2.0)), _c_pow(x, -2.0)),
+    ]
+    return all(np.array_equal(ours, np.asarray(theirs, dtype=float)) for ours, theirs in checks)
 
 
 def c_log(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """The C library's ``log`` (what R's ``log`` is), elementwise."""
+    if numpy_calls_the_c_library():
+        return np.log(x)
     return xlogy(1.0, x)
 
 
 def c_exp(x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The C library's ``exp``, elementwise (Python's ``math.exp``)."""
+    """The C library's ``exp``, elementwise (else Python's ``math.exp``)."""
     x = np.asarray(x, dtype=float)
+    if numpy_calls_the_c_library():
+        return np.exp(x)
     return np.asarray(_c_exp(x), dtype=float).reshape(x.shape)
 
 
 def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
     """The C library's ``pow(x, exponent)`` for ``exponent`` -1 or -2 and positive ``x``.
+
+    Where NumPy's ``power`` is the C library's (:func:`numpy_calls_the_c_library`), it is
+    called with the exponent as an array (with a scalar ``-1`` NumPy returns ``1 / x``).
+    Elsewhere :func:`c_pow_extended`.
+    """
+    x = np.asarray(x, dtype=float)
+    if exponent not in (-1, -2):
+        raise ValueError(f"c_pow covers exponents -1 and -2, not {exponent}")
+    if numpy_calls_the_c_library():
+        return np.power(x, np.full(x.shape, float(exponent)))
+    return c_pow_extended(x, exponent)
+
+
+def c_pow_extended(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
+    """The C library's ``pow(x, exponent)`` (-1 or -2) without NumPy's ``power``.
 
     ``pow`` returns the correctly rounded power except, within its error bound, where the
     exact power lies next to the midpoint of two doubles. The power is computed in
@@ -95,8 +155,6 @@ def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
     precision (``long double`` = ``double``) every element goes to ``math.pow``.
     """
     x = np.asarray(x, dtype=float)
-    if exponent not in (-1, -2):
-        raise ValueError(f"c_pow covers exponents -1 and -2, not {exponent}")
     if not _EXTENDED:
         return np.asarray(_c_pow(x, float(exponent)), dtype=float).reshape(x.shape)
     # candidate: the double nearest to 1 / x or 1 / (x * x); check it against the exact
@@ -125,14 +183,26 @@ def c_pow(x: NDArray[np.float64], exponent: int) -> NDArray[np.float64]:
 
 
 def _chebyshev_eval(x: NDArray[np.float64], coefficients: NDArray[np.float64]) -> NDArray[np.float64]:
-    """R's ``chebyshev_eval``: Clenshaw's recurrence, same operation order."""
+    """R's ``chebyshev_eval``: Clenshaw's recurrence, same operation order.
+
+    R starts from ``b0 = b1 = b2 = 0``, so its first two steps give ``c[n-1]`` and
+    ``twox * c[n-1] + c[n-2]`` exactly (adding or subtracting a zero changes no bit); they
+    are taken as such, the rest in place.
+    """
     twox = x * 2
-    b0 = b1 = b2 = np.zeros_like(x)
-    for coefficient in coefficients[::-1]:
-        b2 = b1
-        b1 = b0
-        b0 = twox * b1 - b2 + coefficient
-    return (b0 - b2) * 0.5
+    b2, b1 = 0.0, float(coefficients[-1])
+    b0 = twox * b1
+    b0 += coefficients[-2]
+    for coefficient in coefficients[-3::-1]:
+        released = b2  # R's b2 of the previous step: free once this step has begun
+        b2, b1 = b1, b0
+        b0 = released if isinstance(released, np.ndarray) else np.empty_like(twox)
+        np.multiply(twox, b1, out=b0)
+        b0 -= b2
+        b0 += coefficient
+    result = b0 - b2
+    result *= 0.5
+    return result
 
 
 def _gammafn_up_to_10(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -140,17 +210,36 @@ def _gammafn_up_to_10(x: NDArray[np.float64]) -> NDArray[np.float64]:
     whole = np.trunc(x)
     fraction = x - whole
     steps = whole - 1  # R's n after --n
-    value = _chebyshev_eval(fraction * 2 - 1, _GAMCS) + .9375
-    value = np.where(steps < 0, value / x, value)  # 0 < x < 1: one division by x
-    for i in range(1, 10):  # 2 <= x <= 10: value *= (y + i), i = 1..n
-        value = np.where(steps >= i, value * (fraction + i), value)
+    value = _chebyshev_eval(fraction * 2 - 1, _GAMCS)
+    value += .9375
+    below_one = steps < 0
+    np.divide(value, x, out=value, where=below_one)  # 0 < x < 1: one division by x
+    most = int(steps.max()) if steps.size else 0
+    for i in range(1, min(most, 9) + 1):  # 2 <= x <= 10: value *= (y + i), i = 1..n
+        np.multiply(value, fraction + i, out=value, where=steps >= i)
     return value
 
 
 def _lgammacor(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """R's ``lgammacor`` for ``10 <= x < 94906265.62``."""
     tmp = 10 / x
-    return _chebyshev_eval(tmp * tmp * 2 - 1, _ALGMCS) / x
+    tmp *= tmp
+    tmp *= 2
+    tmp -= 1
+    value = _chebyshev_eval(tmp, _ALGMCS)
+    value /= x
+    return value
+
+
+def _lgamma_stirling(x: NDArray[np.float64], with_correction: bool) -> NDArray[np.float64]:
+    """R's ``lgammafn`` above 10: ``M_LN_SQRT_2PI + (x - 0.5) * log(x) - x`` (+ ``lgammacor``)."""
+    value = x - 0.5
+    value *= c_log(x)
+    value += M_LN_SQRT_2PI  # R: M_LN_SQRT_2PI + (x - 0.5) * log(x); addition commutes exactly
+    value -= x
+    if with_correction:
+        value += _lgammacor(x)
+    return value
 
 
 def lgammafn(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -167,6 +256,8 @@ def lgammafn(x: NDArray[np.float64]) -> NDArray[np.float64]:
         ``log(gamma(x))``, same shape.
     """
     x = np.asarray(x, dtype=float)
+    if x.size and 10 < x.min() and x.max() <= 4934720.0:
+        return _lgamma_stirling(x, True)  # the common case, without masks
     out = np.empty_like(x)
     small = x <= 10
     if small.any():
@@ -174,9 +265,7 @@ def lgammafn(x: NDArray[np.float64]) -> NDArray[np.float64]:
     for low, high, with_correction in ((10, 4934720.0, True), (4934720.0, 1e17, False)):
         band = (x > low) & (x <= high)
         if band.any():
-            xb = x[band]
-            value = M_LN_SQRT_2PI + (xb - 0.5) * c_log(xb) - xb
-            out[band] = value + _lgammacor(xb) if with_correction else value
+            out[band] = _lgamma_stirling(x[band], with_correction)
     huge = x > 1e17
     if huge.any():
         out[huge] = x[huge] * (c_log(x[huge]) - 1.0)
@@ -200,38 +289,72 @@ def digamma(x: NDArray[np.float64]) -> NDArray[np.float64]:
     flat = x.ravel()
     xln = c_log(flat)
     shift = flat < _PSI_XMIN
-    increment = np.where(shift, _PSI_XMIN - np.trunc(flat), 0.0)
-    xdmy = np.where(shift, flat + increment, flat)
-    xdmln = xln.copy()
-    xdmln[shift] = c_log(xdmy[shift])
+    any_shift = bool(shift.any())
+    if any_shift:
+        increment = np.where(shift, _PSI_XMIN - np.trunc(flat), 0.0)
+        xdmy = np.where(shift, flat + increment, flat)
+        xdmln = xln.copy()
+        xdmln[shift] = c_log(xdmy[shift])
+    else:
+        xdmy, xdmln = flat, xln
     # asymptotic expansion at xdmy >= 9 (dpsifn's L10 with n = 0): every argument adds
     # terms until its own first negligible one; tk is the same for all still adding
     tt = 0.5 / xdmy
     tst = _WDTOL * tt
-    rxsq = 1.0 / (xdmy * xdmy)
+    rxsq = xdmy * xdmy
+    np.divide(1.0, rxsq, out=rxsq)
     t = 0.5 * rxsq
     series = t * _BVALUES[2]
     alive = np.abs(series) >= tst
+    # the arguments still adding terms are gathered once they are fewer than half of
+    # those in hand (large arguments stop after two or three terms, those near 9 after
+    # eight); each argument's own arithmetic is the same either way
+    positions = None  # indices into series of the arguments in hand; None: all
+    partial = series
+    term = np.empty_like(t)
+    magnitude = np.empty_like(t)
     tk = 2.0
     for k in range(4, 23):
-        if not alive.any():
+        remaining = np.count_nonzero(alive)
+        if remaining == 0:
             break
-        t = t * ((tk + 0 + 1) / (tk + 1.0)) * ((tk + 0) / (tk + 2.0)) * rxsq
-        term = t * _BVALUES[k - 1]
-        alive &= ~(np.abs(term) < tst)
-        series = np.where(alive, series + term, series)
+        if remaining < alive.size // 2:
+            keep = np.flatnonzero(alive)
+            if positions is not None:
+                series[positions] = partial
+            positions = keep if positions is None else positions[keep]
+            t, rxsq, tst, partial = t[keep], rxsq[keep], tst[keep], partial[keep]
+            term, magnitude = term[:remaining], magnitude[:remaining]
+            alive = np.ones(remaining, dtype=bool)
+        # dpsifn: t *= ((tk + n + 1) / (tk + 1)) * ((tk + n) / (tk + 2)) * rxsq, n = 0; its
+        # first factor is exactly 1, and multiplying by 1 changes no bit
+        t *= (tk + 0) / (tk + 2.0)
+        t *= rxsq
+        np.multiply(t, _BVALUES[k - 1], out=term)
+        np.abs(term, out=magnitude)
+        alive &= ~(magnitude < tst)
+        np.add(partial, term, out=partial, where=alive)
         tk += 2.0
-    series = (series + tt) * 1.0
-    # backward recurrence from xdmy to x (dpsifn's L20), smallest denominators last
-    shifted = np.flatnonzero(shift)
-    steps = increment[shifted].astype(np.int64)
-    x_shifted, partial = flat[shifted], series[shifted]
-    for i in range(1, int(_PSI_XMIN) + 1):
-        take = i <= steps
-        partial[take] = partial[take] + 1.0 / (x_shifted[take] + (steps[take] - i))
-    series[shifted] = partial
-    result = np.where(flat * xln > _PSI_LARGE, xln, -(series - xdmln))
-    return result.reshape(x.shape)
+    if positions is not None:
+        series[positions] = partial
+    series += tt  # dpsifn: (s + t1) * tss with tss = 1 for n = 0
+    if any_shift:
+        # backward recurrence from xdmy to x (dpsifn's L20), smallest denominators last
+        shifted = np.flatnonzero(shift)
+        steps = increment[shifted].astype(np.int64)
+        x_shifted, partial = flat[shifted], series[shifted]
+        for i in range(1, int(_PSI_XMIN) + 1):
+            take = i <= steps
+            partial[take] = partial[take] + 1.0 / (x_shifted[take] + (steps[take] - i))
+        series[shifted] = partial
+    series -= xdmln
+    np.negative(series, out=series)
+    # dpsifn returns -log(x) (digamma log(x)) where x * log(x) exceeds 1 / (2 eps); the
+    # product is non-decreasing in x above 1, so the largest argument decides whether any does
+    largest = flat.max() if flat.size else 0.0
+    if largest > 1.0 and largest * math.log(largest) > _PSI_LARGE * 0.5:
+        series = np.where(flat * xln > _PSI_LARGE, xln, series)
+    return series.reshape(x.shape)
 
 
 def trigamma(x: float) -> float:

@@ -186,10 +186,13 @@ def cooks_outliers(dds: DeseqDataSet, formula: str) -> np.ndarray:
         values = dds.obs[variables[0]]
         if isinstance(values.dtype, pd.CategoricalDtype) and len(values.cat.categories) == 2:
             counts = np.asarray(dds.X, dtype=float)
-            cooks = np.asarray(dds.layers["cooks"], dtype=float)
-            for gene in np.flatnonzero(outlier):
-                column = cooks[:, gene]
-                out_count = counts[np.nanargmax(column), gene]
+            if "cooks" in dds.layers:
+                cooks = np.asarray(dds.layers["cooks"], dtype=float)
+                out_counts = {gene: counts[np.nanargmax(cooks[:, gene]), gene] for gene in np.flatnonzero(outlier)}
+            else:  # fitted with low_memory: recorded before the distances were dropped
+                recorded = dds.var["_count_at_max_cooks"].to_numpy(float)
+                out_counts = {gene: recorded[gene] for gene in np.flatnonzero(outlier)}
+            for gene, out_count in out_counts.items():
                 if (counts[:, gene] > out_count).sum() >= 3:
                     outlier[gene] = False
     return outlier

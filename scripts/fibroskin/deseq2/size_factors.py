@@ -33,17 +33,24 @@ def r_size_factors(counts: np.ndarray) -> np.ndarray:
     ValueError
         If every gene has a zero count (R stops there too).
     """
-    counts = np.asarray(counts, dtype=float)
+    counts = np.asarray(counts)
+    num_samples, num_genes = counts.shape
+    # the logs of a block of genes at a time (no samples x genes float copy): a gene's
+    # mean log is summed over its samples in order whatever the block
+    log_geo_means = np.empty(num_genes)
+    block = max(2, 2**18 // max(1, num_samples))
     with np.errstate(divide="ignore"):
-        log_counts = c_log(counts)
-    log_geo_means = r_row_means(log_counts.T)
+        for start in range(0, num_genes, block):
+            genes = slice(start, min(start + block, num_genes))
+            log_geo_means[genes] = r_row_means(c_log(np.asarray(counts[:, genes], dtype=float)).T)
     usable = np.isfinite(log_geo_means)
     if not usable.any():
         raise ValueError("every gene contains at least one zero, cannot compute log geometric means")
-    factors = np.empty(counts.shape[0])
-    for sample in range(counts.shape[0]):
-        take = usable & (counts[sample] > 0)
-        factors[sample] = c_exp(np.median(log_counts[sample, take] - log_geo_means[take]))
+    factors = np.empty(num_samples)
+    for sample in range(num_samples):
+        row = np.asarray(counts[sample], dtype=float)
+        take = usable & (row > 0)
+        factors[sample] = c_exp(np.median(c_log(row[take]) - log_geo_means[take]))
     return factors
 
 

@@ -58,6 +58,11 @@ def read_text(path: str | Path) -> DecodedText:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
         notes.append(f"{path}: read as gzip-compressed")
+    return _decode(raw, path, notes)
+
+
+def _decode(raw: bytes, path: Path, notes: list[str]) -> DecodedText:
+    """:func:`read_text`'s decoding of a file's (decompressed) bytes."""
     if not raw.strip():
         raise InputErrors([InputError("file is empty", file=path, expected="a header line and data rows")])
 
@@ -98,6 +103,29 @@ def read_text(path: str | Path) -> DecodedText:
             [InputError("file is binary, not a text table", file=path, expected="a TSV or CSV text file")]
         )
     return DecodedText(path=path, text=text, encoding=encoding, notes=notes)
+
+
+def read_text_head(path: str | Path, max_bytes: int = 1 << 20) -> DecodedText:
+    """:func:`read_text` of a file's first lines: the whole file if it is at most ``max_bytes``.
+
+    For checks that look at a table's header only (its delimiter, its column names),
+    so that a count table of thousands of samples is not decoded for them; the readers of
+    the whole table check the rest. The text ends at the last line break within
+    ``max_bytes`` (of the decompressed text, for gzip).
+    """
+    path = Path(path)
+    if not path.exists() or path.stat().st_size <= max_bytes:
+        return read_text(path)
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    with (gzip.open if compressed else open)(path, "rb") as handle:
+        head = handle.read(max_bytes)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(head) > 3 and head[1:2] == b"\x00" and head[3:4] == b"\x00"):
+        return read_text(path)  # UTF-16: not cut between the bytes of a character
+    cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+    if cut > 0:
+        head = head[: cut + 1]
+    return _decode(head, path, [f"{path}: read as gzip-compressed"] if compressed else [])
 
 
 def sniff_delimiter(header_line: str) -> str:

@@ -30,13 +30,13 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from fibroskin.plots.rnaseq import (
+from fibroskin.plots.rnaseq_data import (
     NOT_SIGNIFICANT_COLOUR,
-    _found_markers,
-    _short_sample_names,
     condition_order,
+    found_markers,
     pca_coordinates,
     sample_sheet,
+    short_sample_names,
     significance_classes,
 )
 
@@ -151,7 +151,7 @@ def _gene_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def _highlight(frame: pd.DataFrame, markers: pd.DataFrame | None) -> list[int]:
-    found = _found_markers(markers)
+    found = found_markers(markers)
     position = pd.Series(np.arange(len(frame)), index=frame["gene"])
     return sorted(int(position[gene]) for gene in found["gene"].astype(str) if gene in position.index)
 
@@ -245,7 +245,7 @@ def pca_page(vst_table: pd.DataFrame, sample_table: pd.DataFrame, palette: dict[
     second = coordinates["PC2"] if "PC2" in coordinates else pd.Series(0.0, index=coordinates.index)
     columns = {
         "sample": [str(sample) for sample in coordinates.index],
-        "label": _short_sample_names(coordinates.index),
+        "label": short_sample_names(coordinates.index),
         "group": conditions.tolist(),
         "PC1": [significant_text(v) for v in coordinates["PC1"]],
         "PC2": [significant_text(v) for v in second],

@@ -23,13 +23,24 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-from scipy.cluster.hierarchy import leaves_list, linkage
-from scipy.spatial.distance import pdist, squareform
 
+from fibroskin.plots.rnaseq_data import (  # noqa: F401 - part of this module's interface
+    NOT_SIGNIFICANT_COLOUR,
+    condition_order,
+    expression_matrix,
+    found_markers as _found_markers,
+    found_mask as _found_mask,
+    pca_coordinates,
+    sample_sheet,
+    short_sample_names as _short_sample_names,
+    significance_classes,
+)
 from fibroskin.plots.theme import DOUBLE_COLUMN, SINGLE_COLUMN, count_tick_label, set_theme
-
-NOT_SIGNIFICANT_COLOUR = "#BBBBBB"
 LABEL_COLOUR = "#222222"
+#: Heatmaps name their samples up to this many (beyond, the names overlap).
+MAX_LABELLED_SAMPLES = 150
+#: The sample-distance heatmap orders its leaves optimally up to this many samples.
+MAX_OPTIMAL_ORDERING_SAMPLES = 300
 #: Marker shapes for batches (PCA), in order of first appearance.
 BATCH_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 
@@ -37,53 +48,8 @@ BATCH_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "h")
 # --------------------------------------------------------------------------- helpers
 
 
-def expression_matrix(table: pd.DataFrame) -> pd.DataFrame:
-    """Genes x samples float matrix from a table with a ``gene`` column (or gene index)."""
-    if "gene" in table.columns:
-        table = table.set_index("gene")
-    return table.astype(float)
-
-
-def sample_sheet(sample_table: pd.DataFrame) -> pd.DataFrame:
-    """Sample table indexed by sample name."""
-    if "sample" in sample_table.columns:
-        sample_table = sample_table.set_index("sample")
-    table = sample_table.copy()
-    table.index = table.index.astype(str)
-    return table
-
-
-def condition_order(conditions: Sequence[str], palette: dict[str, str]) -> list[str]:
-    """Conditions present, palette order first (reference, target), then the rest sorted."""
-    present = set(map(str, conditions))
-    return [c for c in palette if c in present] + sorted(present - set(palette))
-
-
 def _colour(condition: str, palette: dict[str, str]) -> str:
     return palette.get(condition, NOT_SIGNIFICANT_COLOUR)
-
-
-def _short_sample_names(samples: Sequence[str]) -> list[str]:
-    """Drop the prefix shared by all names (GEO pseudo-bulk names repeat ~25 characters)."""
-    names = [str(s) for s in samples]
-    if len(names) < 2:
-        return names
-    prefix = ""
-    for chars in zip(*names):
-        if len(set(chars)) != 1:
-            break
-        prefix += chars[0]
-    # Cut at a separator so "pseudo_bulk_GSE_188952_keloid" does not lose half a word.
-    cut = max(prefix.rfind(sep) for sep in "_- .") + 1 if prefix else 0
-    return [name[cut:] or name for name in names] if cut >= 4 else names
-
-
-def significance_classes(results: pd.DataFrame, alpha: float, reference: str, target: str) -> pd.Series:
-    """``target`` / ``reference`` (higher there, padj < alpha) or ``"n.s."`` per gene."""
-    significant = results["padj"].to_numpy() < alpha
-    up = results["log2FoldChange"].to_numpy() > 0
-    classes = np.where(significant & up, target, np.where(significant & ~up, reference, "n.s."))
-    return pd.Series(classes, index=results.index)
 
 
 def _significance_legend(ax: plt.Axes | plt.Figure, classes: pd.Series, reference: str, target: str,
@@ -109,13 +75,6 @@ def _scatter_by_class(ax: plt.Axes, x: np.ndarray, y: np.ndarray, classes: pd.Se
         ax.scatter(x[mask], y[mask], s=size, c=colour, linewidths=0, alpha=0.8, zorder=z, rasterized=True)
 
 
-def _found_mask(markers: pd.DataFrame) -> pd.Series:
-    """The ``found`` column as booleans, also when read back from a TSV as text."""
-    if "found" not in markers:
-        return pd.Series(True, index=markers.index)
-    return markers["found"].map(lambda value: str(value).strip().lower() in {"true", "1", "yes"})
-
-
 def _note_missing_markers(figure: plt.Figure, markers: pd.DataFrame | None) -> None:
     """Say which configured markers are absent from the counts, so no reader hunts for them."""
     if markers is None or "found" not in markers:
@@ -123,13 +82,6 @@ def _note_missing_markers(figure: plt.Figure, markers: pd.DataFrame | None) -> N
     missing = markers.loc[~_found_mask(markers), "symbol"].astype(str).tolist()
     if missing:
         figure.supxlabel(f"not in the count table: {', '.join(missing)}", fontsize=6.5, color="#555555")
-
-
-def _found_markers(markers: pd.DataFrame | None) -> pd.DataFrame:
-    if markers is None or markers.empty:
-        return pd.DataFrame(columns=["gene", "symbol"])
-    found = markers[_found_mask(markers)]
-    return found.assign(gene=found["gene"].astype(str)).drop_duplicates("gene")
 
 
 def label_points(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str], fontsize: float = 6.5,
@@ -327,32 +279,6 @@ def ma_plot(
     return figure
 
 
-def pca_coordinates(vst_table: pd.DataFrame, ntop: int = 500) -> tuple[pd.DataFrame, np.ndarray]:
-    """PCA of the ``ntop`` most variable genes, as DESeq2's ``plotPCA``.
-
-    Returns
-    -------
-    coordinates, percent_variance
-        Samples x (PC1, PC2, ...) and the % of variance of each component (over the
-        components of those genes, as ``plotPCA`` reports).
-    """
-    matrix = expression_matrix(vst_table)
-    variances = matrix.var(axis=1, ddof=1).to_numpy()
-    # Stable sort so ties between equally variable genes resolve by table order.
-    top = np.argsort(-variances, kind="stable")[: min(ntop, len(variances))]
-    data = matrix.iloc[top].to_numpy().T
-    centred = data - data.mean(axis=0)
-    u, singular, _ = np.linalg.svd(centred, full_matrices=False)
-    scores = u * singular
-    # Fix the sign so the largest-|loading| sample is positive: same picture every run.
-    signs = np.sign(scores[np.abs(scores).argmax(axis=0), np.arange(scores.shape[1])])
-    signs[signs == 0] = 1
-    scores = scores * signs
-    percent = singular**2 / np.sum(singular**2) * 100
-    columns = [f"PC{i + 1}" for i in range(scores.shape[1])]
-    return pd.DataFrame(scores, index=matrix.columns, columns=columns), percent
-
-
 def pca_plot(
     vst_table: pd.DataFrame,
     sample_table: pd.DataFrame,
@@ -437,8 +363,14 @@ def sample_distance_heatmap(
     """
     set_theme()
     matrix = expression_matrix(vst_table)
+    from scipy.cluster.hierarchy import leaves_list, linkage  # only this figure clusters
+    from scipy.spatial.distance import pdist, squareform
+
     distances = pdist(matrix.to_numpy().T, metric="euclidean")
-    order = leaves_list(linkage(distances, method="complete", optimal_ordering=True))
+    # optimal leaf ordering costs time with the cube of the samples: a cohort of thousands
+    # keeps complete linkage's own order
+    optimal = matrix.shape[1] <= MAX_OPTIMAL_ORDERING_SAMPLES
+    order = leaves_list(linkage(distances, method="complete", optimal_ordering=optimal))
     square = squareform(distances)[np.ix_(order, order)]
     samples = matrix.columns[order]
     names = _short_sample_names(samples)
@@ -455,13 +387,20 @@ def sample_distance_heatmap(
     colours = [_colour(c, palette) for c in conditions]
     bar.imshow([[to_rgba(c) for c in colours]], aspect="auto", extent=(-0.5, n - 0.5, 0, 1))
     bar.set_axis_off()
+    import seaborn  # noqa: F401 - registers seaborn's colour maps, of which "mako" is drawn here
+
     image = ax.imshow(square, cmap="mako", aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(n), names, rotation=90, fontsize=max(4.0, min(7.0, 140 / n)))
-    ax.set_yticks(range(n), names, fontsize=max(4.0, min(7.0, 140 / n)))
-    for tick, colour in zip(ax.get_yticklabels(), colours):
-        tick.set_color(colour)
-    for tick, colour in zip(ax.get_xticklabels(), colours):
-        tick.set_color(colour)
+    if n <= MAX_LABELLED_SAMPLES:
+        ax.set_xticks(range(n), names, rotation=90, fontsize=max(4.0, min(7.0, 140 / n)))
+        ax.set_yticks(range(n), names, fontsize=max(4.0, min(7.0, 140 / n)))
+        for tick, colour in zip(ax.get_yticklabels(), colours):
+            tick.set_color(colour)
+        for tick, colour in zip(ax.get_xticklabels(), colours):
+            tick.set_color(colour)
+    else:  # names would overlap into a grey band: the colour bar tells the conditions
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(f"{n} samples, clustered")
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -512,8 +451,12 @@ def marker_heatmap(
     image = ax.imshow(np.clip(z, -max_z, max_z), cmap="RdBu_r", vmin=-max_z, vmax=max_z, aspect="auto",
                       interpolation="nearest")
     ax.set_yticks(range(n_genes), found["symbol"].astype(str).tolist(), fontsize=7)
-    names = _short_sample_names(samples)
-    ax.set_xticks(range(n_samples), names, rotation=90, fontsize=max(4.0, min(6.5, 160 / max(n_samples, 1))))
+    if n_samples <= MAX_LABELLED_SAMPLES:
+        names = _short_sample_names(samples)
+        ax.set_xticks(range(n_samples), names, rotation=90, fontsize=max(4.0, min(6.5, 160 / max(n_samples, 1))))
+    else:  # names would overlap into a grey band: the colour bar tells the conditions
+        ax.set_xticks([])
+        ax.set_xlabel(f"{n_samples} samples, by condition")
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

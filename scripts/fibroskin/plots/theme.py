@@ -1,42 +1,30 @@
-"""One look for every figure: seaborn theme, colour-blind-safe palette, journal sizes.
+"""One look for every figure: seaborn's theme, colour-blind-safe palette, journal sizes.
 
-Colours are fixed per level of a contrast column across all figures of a run
-(:func:`level_palette`): the first configured level (the reference, e.g. healthy) is blue,
-the first contrast's target (a family's last level, e.g. lesional) vermillion, every other
-level the next Okabe-Ito colour in the order the config and then the sample sheet list
-them. Healthy skin is then one colour in every pair's figure, the PCA and the heatmaps, so
-a reader never has to re-learn the legend.
+The colours (:mod:`fibroskin.plots.palette`, re-exported here) are fixed per level of a
+contrast column across all figures of a run, so a reader never has to re-learn the legend.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+from cycler import cycler  # noqa: E402
 
+from fibroskin.plots.palette import (  # noqa: E402, F401 - the theme's colours, used from here by the figures
+    OKABE_ITO,
+    SPARE_LEVEL_COLOURS,
+    condition_palette,
+    level_palette,
+    run_palette,
+)
 from fibroskin.tables import atomic_path  # noqa: E402
-
-if TYPE_CHECKING:
-    from fibroskin.config import Contrast, Design
-
-#: Okabe & Ito (2008) colour-blind-safe palette.
-OKABE_ITO = {
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "bluish_green": "#009E73",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "reddish_purple": "#CC79A7",
-    "yellow": "#F0E442",
-    "black": "#000000",
-}
 
 #: Figure widths in inches: one and two journal columns.
 SINGLE_COLUMN = 3.5
@@ -46,28 +34,57 @@ DOUBLE_COLUMN = 7.1
 DEFAULT_FORMATS = ("svg", "png", "pdf")
 
 
+#: The rcParams of seaborn 0.13's ``set_theme(context="paper", style="ticks",
+#: font_scale=1.0)``: its "ticks" axes style, "paper" plotting context and "deep" palette,
+#: written out so a figure job does not import seaborn (over a second of start-up, most of
+#: a small figure's cost). ``tests/test_rnaseq_plots.py`` checks them against seaborn's.
+#: Left out: seaborn's default colour map ``image.cmap = "rocket"`` (registered only by
+#: importing seaborn); every image of ours names its colour map.
+SEABORN_PAPER_TICKS = {
+    # axes_style("ticks")
+    "axes.axisbelow": True, "axes.edgecolor": ".15", "axes.facecolor": "white", "axes.grid": False,
+    "axes.labelcolor": ".15", "axes.spines.bottom": True, "axes.spines.left": True,
+    "axes.spines.right": True, "axes.spines.top": True, "figure.facecolor": "white",
+    "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "grid.color": ".8", "grid.linestyle": "-", "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w", "patch.force_edgecolor": True, "text.color": ".15", "xtick.bottom": True,
+    "xtick.color": ".15", "xtick.direction": "out", "xtick.top": False, "ytick.color": ".15",
+    "ytick.direction": "out", "ytick.left": True, "ytick.right": False,
+    # plotting_context("paper", font_scale=1.0): the "notebook" sizes scaled by 0.8
+    "axes.labelsize": 12 * 0.8, "axes.linewidth": 1.25 * 0.8, "axes.titlesize": 12 * 0.8,
+    "font.size": 12 * 0.8, "grid.linewidth": 1 * 0.8, "legend.fontsize": 11 * 0.8,
+    "legend.title_fontsize": 12 * 0.8, "lines.linewidth": 1.5 * 0.8, "lines.markersize": 6 * 0.8,
+    "patch.linewidth": 1 * 0.8, "xtick.labelsize": 11 * 0.8, "xtick.major.size": 6 * 0.8,
+    "xtick.major.width": 1.25 * 0.8, "xtick.minor.size": 4 * 0.8, "xtick.minor.width": 1 * 0.8,
+    "ytick.labelsize": 11 * 0.8, "ytick.major.size": 6 * 0.8, "ytick.major.width": 1.25 * 0.8,
+    "ytick.minor.size": 4 * 0.8, "ytick.minor.width": 1 * 0.8,
+    # color_palette("deep")
+    "axes.prop_cycle": cycler("color", [
+        "#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
+        "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd",
+    ]),
+}
+
+
 def set_theme() -> None:
-    """Apply the project's seaborn theme (call before drawing any figure)."""
-    sns.set_theme(
-        context="paper",
-        style="ticks",
-        font_scale=1.0,
-        rc={
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "svg.hashsalt": "fibroskin",  # stable SVG element IDs across runs
-            "svg.fonttype": "none",
-            "pdf.fonttype": 42,
-            "figure.dpi": 100,
-            "savefig.dpi": 300,
-            "savefig.bbox": "tight",
-            "font.family": "DejaVu Sans",
-            # Titles sit a fixed pad above their axes. Left to matplotlib, every draw of
-            # every titled panel re-measures all tick labels to place its title, half the
-            # cost of drawing a multi-panel figure; nothing of ours is drawn above an axes.
-            "axes.titley": 1.0,
-        },
-    )
+    """Apply the project's theme, seaborn's "paper"/"ticks" look (call before drawing any figure)."""
+    matplotlib.rcParams.update(SEABORN_PAPER_TICKS)
+    matplotlib.rcParams.update({
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "svg.hashsalt": "fibroskin",  # stable SVG element IDs across runs
+        "svg.fonttype": "none",
+        "pdf.fonttype": 42,
+        "figure.dpi": 100,
+        "savefig.dpi": 300,
+        "savefig.bbox": "tight",
+        "font.family": "DejaVu Sans",
+        # Titles sit a fixed pad above their axes. Left to matplotlib, every draw of
+        # every titled panel re-measures all tick labels to place its title, half the
+        # cost of drawing a multi-panel figure; nothing of ours is drawn above an axes.
+        "axes.titley": 1.0,
+    })
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -88,82 +105,6 @@ def count_tick_label(value: float, _position: int | None = None) -> str:
     mantissa = round(value / 10**exponent, 6)
     power = "10" + str(exponent).translate(_SUPERSCRIPT)
     return power if mantissa == 1 else f"{mantissa:g}×{power}"
-
-
-#: Colours of the levels after the first two, in the order the levels are met.
-SPARE_LEVEL_COLOURS = tuple(
-    OKABE_ITO[name] for name in ("bluish_green", "orange", "reddish_purple", "sky_blue", "yellow")
-)
-
-
-def condition_palette(reference: str, target: str, others: Iterable[str] = ()) -> dict[str, str]:
-    """Colours of one contrast on its own: reference blue, target vermillion, others after them.
-
-    Figures of a workflow run take :func:`level_palette` instead, which keeps each level's
-    colour across all the run's contrasts.
-    """
-    palette = {reference: OKABE_ITO["blue"], target: OKABE_ITO["vermillion"]}
-    for level in sorted(set(others) - set(palette)):
-        palette[level] = SPARE_LEVEL_COLOURS[(len(palette) - 2) % len(SPARE_LEVEL_COLOURS)]
-    return palette
-
-
-def level_palette(contrasts: Sequence["Contrast"], column: str, sheet_levels: Iterable[str] = ()) -> dict[str, str]:
-    """One colour per level of ``column``, the same in every figure of a run.
-
-    Parameters
-    ----------
-    contrasts
-        The run's contrasts in config order (a ``levels:`` family expanded to its pairs).
-    column
-        The sample-sheet column whose levels are coloured.
-    sheet_levels
-        The column's values in sample-sheet order; levels no contrast names are coloured
-        after the configured ones, in order of first appearance (blank cells are skipped).
-
-    Returns
-    -------
-    dict
-        Level -> hex colour, in the order the config lists the levels (a family's order,
-        else each contrast's reference then target), then the sheet's. The first level is
-        Okabe-Ito blue and the first contrast's target (a family's last level) vermillion,
-        so a two-group run keeps reference blue and target vermillion, and in a family
-        ``[healthy, non-lesional, lesional]`` lesional is vermillion as in the pair
-        ``lesional_vs_healthy``; the other levels take bluish green, orange, reddish purple,
-        sky blue and yellow, in order (repeating after seven levels).
-    """
-    on_column = [contrast for contrast in contrasts if contrast.column == column]
-    configured = [level for contrast in on_column for level in (contrast.family_levels or (contrast.reference, contrast.target))]
-    order = list(dict.fromkeys([*configured, *(str(level) for level in sheet_levels if str(level) != "")]))
-    if not order:
-        return {}
-    colours = {order[0]: OKABE_ITO["blue"]}
-    if on_column:
-        lead = on_column[0]
-        colours.setdefault(lead.family_levels[-1] if lead.family_levels else lead.target, OKABE_ITO["vermillion"])
-    spare = 0
-    for level in order:
-        if level not in colours:
-            colours[level] = SPARE_LEVEL_COLOURS[spare % len(SPARE_LEVEL_COLOURS)]
-            spare += 1
-    return {level: colours[level] for level in order}
-
-
-def run_palette(design: "Design", contrast: "Contrast | None" = None, column: str | None = None) -> dict[str, str]:
-    """The run's colours for the levels of a contrast's column (default: the first contrast's).
-
-    :func:`level_palette` over the design's contrasts and sample sheet. With ``contrast``,
-    its reference and target come first in the returned order, so figures of that contrast
-    place the reference group first as before; the colours do not depend on the contrast.
-    """
-    column = column or (contrast.column if contrast is not None else design.contrasts[0].column)
-    sheet = design.samples
-    levels = sheet[column].tolist() if column in sheet else []
-    palette = level_palette(design.contrasts, column, levels)
-    if contrast is None:
-        return palette
-    first = {level: palette[level] for level in (contrast.reference, contrast.target) if level in palette}
-    return {**first, **palette}
 
 
 def save_figure(figure: plt.Figure, paths: Sequence[str | Path]) -> None:
