@@ -38,6 +38,14 @@ def test_trigamma_is_rs():
         trigamma(0.25)
 
 
+def _math_exp(value: float) -> float:
+    """Python's ``math.exp`` (the C library's), with the C library's ``inf`` where Python raises."""
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return math.inf
+
+
 @pytest.mark.parametrize("forced_element_wise", [False, True], ids=["this-machine", "element-wise"])
 def test_c_functions_are_the_c_librarys(forced_element_wise, monkeypatch):
     """Both paths (NumPy's loops where they call the C library, else element-wise) are the C library's."""
@@ -52,7 +60,13 @@ def test_c_functions_are_the_c_librarys(forced_element_wise, monkeypatch):
     # NumPy's power with a scalar -1 returns 1 / x)
     assert (np.power(x, -1.0) != np.array([math.pow(v, -1) for v in x])).any()
     small = x[:1000]
-    np.testing.assert_array_equal(c_exp(np.log(small)), [math.exp(v) for v in np.log(small)])
-    np.testing.assert_array_equal(c_log(small), [math.log(v) for v in small])
+    # exp over its whole range (underflow to subnormals and 0, up to overflow), in 2-D
+    exponents = np.concatenate([rng.uniform(-750, 710, 100_000), rng.uniform(-2, 2, 100_000)]).reshape(400, 500)
+    expected = np.array([[_math_exp(v) for v in row] for row in exponents])
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(c_exp(exponents), expected)
+    edges = np.array([0.0, np.inf, 5e-324, 1e-310, 1.0, 2.0, 1.7976931348623157e308])
+    np.testing.assert_array_equal(c_log(edges), [-np.inf if v == 0 else math.log(v) for v in edges])
+    np.testing.assert_array_equal(c_log(x), [math.log(v) for v in x])
     with pytest.raises(ValueError, match="-1 and -2"):
         c_pow(x, 2)
